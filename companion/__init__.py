@@ -1,0 +1,22 @@
+"""companion: numerically stable cross-entropy kernels for the book *Cross-Entropy in Practice*.
+
+Every public function is re-exported here; each lives in the family module its chapter names
+(``companion.core``, ``companion.imbalance``, ...). Float64 NumPy references of the same names
+are in ``companion.reference``; seeded synthetic data in ``companion.datasets``.
+"""
+from . import datasets, reference
+from .core import binary_cross_entropy, cross_entropy, entropy, js_divergence, kl_divergence
+from .imbalance import (binary_focal_loss, class_weights, focal_loss, logit_adjust,
+                        logit_adjusted_cross_entropy, sampling_weights)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    # core
+    "cross_entropy", "binary_cross_entropy", "entropy", "kl_divergence", "js_divergence",
+    # imbalance
+    "class_weights", "sampling_weights", "focal_loss", "binary_focal_loss", "logit_adjust",
+    "logit_adjusted_cross_entropy",
+    # submodules
+    "datasets", "reference",
+]

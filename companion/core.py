@@ -1,0 +1,298 @@
+"""Cross-entropy, binary cross-entropy and the divergences they are built from.
+
+The book's Chapter 1 derives these; every later chapter calls them.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from . import _checks as C
+
+__all__ = ["cross_entropy", "binary_cross_entropy", "entropy", "kl_divergence", "js_divergence"]
+
+
+def cross_entropy(logits, target, *, weight=None, label_smoothing=0.0, ignore_index=-100,
+                  reduction="mean"):
+    r"""Softmax cross-entropy with the class axis last.
+
+    .. math::
+
+        \ell_n = -\sum_{k=1}^{K} w_k\, t_{nk} \log \operatorname{softmax}(z_n)_k,
+        \qquad t_n = (1-\varepsilon)\, y_n + \tfrac{\varepsilon}{K}\mathbf{1}
+
+    where :math:`y_n` is the one-hot (hard) or probability (soft) target, :math:`w` the class
+    weights and :math:`\varepsilon` the label smoothing. For hard targets this equals
+    ``torch.nn.functional.cross_entropy(logits.movedim(-1, 1), target, ...)`` in value and
+    gradient, for every ``weight``, ``label_smoothing``, ``ignore_index`` and ``reduction``.
+
+    Reduction semantics (PyTorch's):
+
+    * hard targets, ``"mean"``: :math:`\sum_n \ell_n / \sum_n w_{y_n}` over the examples that
+      are not ignored (the unweighted mean when ``weight`` is ``None``);
+    * soft targets, ``"mean"``: :math:`\sum_n \ell_n / N` -- the class weights enter each
+      :math:`\ell_n` but **not** the divisor, because a soft target has no single class whose
+      weight could be counted. This is where the two target kinds differ.
+    * One difference from PyTorch: when every target is ``ignore_index`` the mean is ``0`` with
+      zero gradient, where PyTorch returns ``nan``.
+
+    Args:
+        logits: ``(..., K)`` unnormalised scores, any floating dtype. Half precision is
+            computed in float32 and returned in the input's dtype.
+        target: ``(...)`` integer class indices (hard) or ``(..., K)`` probabilities (soft).
+        weight: optional ``(K,)`` non-negative class weights.
+        label_smoothing: :math:`\varepsilon \in [0, 1]`, mixing the target with the uniform
+            distribution.
+        ignore_index: hard-target value that contributes neither to the loss nor to the mean's
+            divisor. Unused for soft targets.
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+
+    Returns:
+        A scalar for ``"mean"`` and ``"sum"``; the ``(...)`` per-example losses for ``"none"``
+        (0 at ignored positions).
+
+    Raises:
+        TypeError: ``logits`` is not a floating tensor, or ``target`` is neither integer nor
+            floating.
+        ValueError: shapes disagree, a class index is out of range, ``weight`` is not ``(K,)``,
+            ``label_smoothing`` lies outside ``[0, 1]``, or ``reduction`` is unknown.
+
+    Example:
+        >>> import torch
+        >>> from companion import cross_entropy
+        >>> logits = torch.tensor([[2.0, 0.0, -1.0], [0.0, 0.0, 0.0]])
+        >>> round(cross_entropy(logits, torch.tensor([0, 2])).item(), 4)
+        0.6342
+        >>> round(cross_entropy(logits, torch.tensor([0, 2]), label_smoothing=0.1).item(), 4)
+        0.7176
+
+    References:
+        Szegedy et al. (2016), *Rethinking the Inception architecture*, for label smoothing,
+        https://arxiv.org/abs/1512.00567.
+
+    See also:
+        Chapter 1 (weighted cross-entropy) and Chapter 3 (label smoothing).
+    """
+    C.check_logits(logits)
+    C.check_reduction(reduction)
+    eps = C.check_nonnegative_number(label_smoothing, "label_smoothing", upper=1.0)
+    k = logits.shape[-1]
+    C.check_class_weight(weight, k, like=logits)
+    C.check_tensor(target, "target")
+    out_dtype = logits.dtype
+    z = logits.to(C.compute_dtype(logits))
+    w = None if weight is None else weight.to(z.dtype)
+    log_p = F.log_softmax(z, dim=-1)
+
+    if target.is_floating_point():
+        C.check_soft_target(logits, target)
+        t = target.to(z.dtype)
+        if eps:
+            t = t * (1.0 - eps) + eps / k
+        wlog_p = log_p if w is None else log_p * w
+        loss = -(t * wlog_p).sum(-1)
+        return C.reduce(loss, reduction).to(out_dtype)
+
+    C.check_hard_target(logits, target, ignore_index=ignore_index)
+    valid = target != ignore_index
+    safe = torch.where(valid, target, torch.zeros_like(target)).long()
+    nll = -log_p.gather(-1, safe.unsqueeze(-1)).squeeze(-1)
+    w_y = torch.ones_like(nll) if w is None else w[safe]
+    loss = w_y * nll
+    if eps:
+        # the uniform part of the smoothed target: eps/K * sum_k w_k (-log p_k)
+        smooth = -(log_p if w is None else log_p * w).sum(-1)
+        loss = (1.0 - eps) * loss + (eps / k) * smooth
+    loss = torch.where(valid, loss, torch.zeros_like(loss))
+    denominator = torch.where(valid, w_y, torch.zeros_like(w_y)).sum()
+    return C.reduce(loss, reduction, denominator).to(out_dtype)
+
+
+def binary_cross_entropy(logits, target, *, pos_weight=None, weight=None, mask=None,
+                         reduction="mean"):
+    r"""Binary cross-entropy from logits, for hard or soft targets in ``[0, 1]``.
+
+    .. math::
+
+        \ell = w\,\bigl[-\beta\, y \log\sigma(z) - (1-y)\log(1-\sigma(z))\bigr]
+             = w\,\bigl[\beta\, y\,\operatorname{softplus}(-z) + (1-y)\operatorname{softplus}(z)\bigr]
+
+    With ``mask=None`` this equals
+    ``torch.nn.functional.binary_cross_entropy_with_logits(logits, target, weight, pos_weight=pos_weight)``
+    in value and gradient. Its gradient with respect to the logit is
+    :math:`w\,[(1 + (\beta-1) y)\sigma(z) - \beta y]`, which is :math:`w(\sigma(z) - y)` when
+    :math:`\beta = 1`, soft targets included.
+
+    Reduction semantics: as in PyTorch, ``weight`` rescales each term and ``"mean"`` divides by
+    the number of counted elements (not by the sum of ``weight``); with a ``mask`` only the
+    observed elements are counted, in the sum and in the divisor. An all-masked batch gives 0
+    with zero gradient.
+
+    Args:
+        logits: ``(...)`` logits, any floating dtype (half precision computed in float32).
+        target: floating tensor of the same shape, entries in ``[0, 1]``.
+        pos_weight: optional :math:`\beta`, broadcast over the last axis (typically ``(K,)``):
+            the weight of the positive term.
+        weight: optional rescaling weight that broadcasts to the shape of ``logits``.
+        mask: optional boolean tensor of the same shape; ``False`` marks unobserved labels.
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"`` (0 at masked positions).
+
+    Returns:
+        A scalar, or the elementwise losses with the shape of ``logits``.
+
+    Raises:
+        TypeError: a tensor argument has the wrong type or dtype.
+        ValueError: shapes disagree, targets leave ``[0, 1]``, or ``pos_weight`` is negative.
+
+    Example:
+        >>> import torch
+        >>> from companion import binary_cross_entropy
+        >>> z = torch.tensor([2.0, -1.0, 0.5])
+        >>> y = torch.tensor([1.0, 0.0, 0.3])
+        >>> round(binary_cross_entropy(z, y).item(), 4)
+        0.4214
+        >>> round(binary_cross_entropy(z, y, pos_weight=torch.tensor(4.0)).item(), 4)
+        0.6906
+
+    See also:
+        Chapter 1 (the weight :math:`\beta` on rare positives), Chapter 3 (soft targets) and
+        Chapter 6 (multi-label classification).
+    """
+    C.check_floating(logits, "logits")
+    C.check_reduction(reduction)
+    C.check_floating(target, "target")
+    C.check_same_shape("logits", logits, "target", target)
+    C.check_same_device("logits", logits, "target", target)
+    if target.numel() and bool(((target < 0) | (target > 1)).any()):
+        raise ValueError("target must lie in [0, 1]")
+    dtype = C.compute_dtype(logits)
+    z, y = logits.to(dtype), target.to(dtype)
+    # log(1 - sigmoid(z)) = -softplus(z) and log(sigmoid(z)) = -softplus(-z): no overflow
+    pos_term = F.softplus(-z)
+    neg_term = F.softplus(z)
+    if pos_weight is not None:
+        C.check_floating(pos_weight, "pos_weight")
+        C.check_same_device("logits", logits, "pos_weight", pos_weight)
+        C.check_broadcastable_to(pos_weight, logits.shape, "pos_weight")
+        if bool((pos_weight < 0).any()):
+            raise ValueError("pos_weight must be non-negative")
+        pos_term = pos_term * pos_weight.to(dtype)
+    loss = y * pos_term + (1.0 - y) * neg_term
+    if weight is not None:
+        C.check_floating(weight, "weight")
+        C.check_same_device("logits", logits, "weight", weight)
+        C.check_broadcastable_to(weight, logits.shape, "weight")
+        loss = loss * weight.to(dtype)
+    denominator = None
+    if mask is not None:
+        C.check_tensor(mask, "mask")
+        if mask.dtype != torch.bool:
+            raise TypeError(f"mask must be a boolean tensor, got dtype {mask.dtype}")
+        C.check_same_shape("logits", logits, "mask", mask)
+        C.check_same_device("logits", logits, "mask", mask)
+        loss = torch.where(mask, loss, torch.zeros_like(loss))
+        denominator = mask.sum()
+    return C.reduce(loss, reduction, denominator).to(logits.dtype)
+
+
+def entropy(probs, dim=-1):
+    r"""Shannon entropy in nats, :math:`H(p) = -\sum_k p_k \log p_k`, with :math:`0 \log 0 = 0`.
+
+    Args:
+        probs: floating tensor of probabilities (non-negative; rows need not be checked to
+            sum to one, so that sub-distributions can be scored).
+        dim: the axis that holds the distribution.
+
+    Returns:
+        ``probs`` with ``dim`` reduced away.
+
+    Example:
+        >>> import torch
+        >>> from companion import entropy
+        >>> round(entropy(torch.tensor([0.5, 0.5, 0.0])).item(), 6)  # log 2
+        0.693147
+
+    See also:
+        Chapter 3 (the optimum of a smoothed loss is an entropy).
+    """
+    C.check_floating(probs, "probs")
+    if probs.numel() and bool((probs < 0).any()):
+        raise ValueError("probs must be non-negative")
+    p = probs.to(C.compute_dtype(probs))
+    # xlogy(0, 0) = 0: the convention 0 log 0 = 0 without a NaN gradient path
+    return (-torch.special.xlogy(p, p).sum(dim)).to(probs.dtype)
+
+
+def _pair(p_logits, q_logits):
+    C.check_logits(p_logits, "p_logits")
+    C.check_logits(q_logits, "q_logits")
+    C.check_same_shape("p_logits", p_logits, "q_logits", q_logits)
+    C.check_same_device("p_logits", p_logits, "q_logits", q_logits)
+    dtype = torch.promote_types(C.compute_dtype(p_logits), C.compute_dtype(q_logits))
+    return p_logits.to(dtype), q_logits.to(dtype), torch.promote_types(p_logits.dtype, q_logits.dtype)
+
+
+def kl_divergence(p_logits, q_logits, dim=-1):
+    r"""Kullback-Leibler divergence :math:`\mathrm{KL}(p\,\|\,q)` between two softmax distributions.
+
+    .. math::
+
+        \mathrm{KL}(p\,\|\,q) = \sum_k p_k (\log p_k - \log q_k),\qquad
+        p = \operatorname{softmax}(z^p),\; q = \operatorname{softmax}(z^q)
+
+    computed from log-softmax values, so that it is finite for any finite logits.
+
+    Args:
+        p_logits, q_logits: logits of the same shape.
+        dim: the class axis.
+
+    Returns:
+        The divergence in nats, with ``dim`` reduced away.
+
+    Example:
+        >>> import torch
+        >>> from companion import kl_divergence
+        >>> z = torch.tensor([1.0, 2.0, 3.0])
+        >>> kl_divergence(z, z).item()
+        0.0
+
+    See also:
+        Chapter 11 (distillation) and Chapter 16 (the cost of coding with the wrong model).
+    """
+    p, q, out = _pair(p_logits, q_logits)
+    log_p = F.log_softmax(p, dim=dim)
+    log_q = F.log_softmax(q, dim=dim)
+    return (log_p.exp() * (log_p - log_q)).sum(dim).to(out)
+
+
+def js_divergence(p_logits, q_logits, dim=-1):
+    r"""Jensen-Shannon divergence between two softmax distributions, in nats.
+
+    .. math::
+
+        \mathrm{JS}(p, q) = \tfrac12 \mathrm{KL}(p\,\|\,m) + \tfrac12 \mathrm{KL}(q\,\|\,m),
+        \qquad m = \tfrac12 (p + q)
+
+    Symmetric, bounded by :math:`\log 2`. :math:`\log m` is a log-sum-exp of the two
+    log-probabilities, so no probability is ever logged directly.
+
+    Example:
+        >>> import torch
+        >>> from companion import js_divergence
+        >>> a, b = torch.tensor([30.0, 0.0]), torch.tensor([0.0, 30.0])
+        >>> round(js_divergence(a, b).item(), 6)  # nearly disjoint: close to log 2
+        0.693147
+
+    See also:
+        Chapter 8 (a smoothness penalty for sequence labelling).
+    """
+    p, q, out = _pair(p_logits, q_logits)
+    log_p = F.log_softmax(p, dim=dim)
+    log_q = F.log_softmax(q, dim=dim)
+    # log m = log((p + q) / 2) = logsumexp(log p, log q) - log 2
+    log_m = torch.logaddexp(log_p, log_q) - math.log(2.0)
+    kl_pm = (log_p.exp() * (log_p - log_m)).sum(dim)
+    kl_qm = (log_q.exp() * (log_q - log_m)).sum(dim)
+    return (0.5 * (kl_pm + kl_qm)).to(out)
