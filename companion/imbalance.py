@@ -4,6 +4,8 @@ The book's Chapter 1 (weights, resampling, logit adjustment) and Chapter 2 (foca
 """
 from __future__ import annotations
 
+import math
+
 import torch
 
 from . import _checks as C
@@ -92,9 +94,12 @@ def class_weights(counts, scheme="inverse", *, beta=0.999, normalize=True):
         b = C.check_nonnegative_number(beta, "beta")
         if b >= 1.0:
             raise ValueError(f"beta must lie in [0, 1), got {b}")
-        # 1 - beta**n, as -expm1(n log beta): exact for beta close to 1
-        w = (1.0 - b) / -torch.expm1(n * torch.log(torch.tensor(b, dtype=n.dtype))) if b > 0 \
-            else torch.ones_like(n)
+        if b == 0.0:
+            w = torch.ones_like(n)
+        else:
+            # 1 - beta**n as -expm1(n log beta), in float64: exact for beta close to 1
+            n64 = n.to(torch.float64)
+            w = ((1.0 - b) / -torch.expm1(n64 * math.log(b))).to(n.dtype)
     if normalize:
         w = w * (w.numel() / w.sum())
     return w

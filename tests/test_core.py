@@ -1,0 +1,324 @@
+"""companion.core against its float64 references, torch.nn.functional, gradcheck and bad input."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+import companion
+from companion import reference as R
+
+from conftest import DEVICES, DTYPE_TOLERANCES, assert_unchanged, rand, randint, snapshot
+
+REDUCTIONS = ["mean", "sum", "none"]
+
+
+def _np(t):
+    return t.detach().cpu().double().numpy()
+
+
+# ----------------------------------------------------------------------------- cross_entropy
+
+@pytest.mark.parametrize("dtype,atol,rtol", DTYPE_TOLERANCES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_matches_reference_hard(dtype, atol, rtol, reduction, gen):
+    z = rand(7, 3, 5, gen=gen, scale=3.0).to(dtype)
+    y = randint(5, 7, 3, gen=gen)
+    y[0, 1] = -100
+    w = torch.rand(5, generator=gen, dtype=torch.float64).to(dtype) + 0.1
+    got = companion.cross_entropy(z, y, weight=w, label_smoothing=0.2, reduction=reduction)
+    want = R.cross_entropy(_np(z), y.numpy(), weight=_np(w), label_smoothing=0.2, reduction=reduction)
+    assert got.dtype == dtype
+    np.testing.assert_allclose(_np(got), want, atol=atol, rtol=rtol)
+
+
+@pytest.mark.parametrize("dtype,atol,rtol", DTYPE_TOLERANCES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_cross_entropy_matches_reference_soft(dtype, atol, rtol, reduction, gen):
+    z = rand(11, 4, gen=gen, scale=2.0).to(dtype)
+    t = torch.softmax(rand(11, 4, gen=gen), -1).to(dtype)
+    w = torch.rand(4, generator=gen, dtype=torch.float64).to(dtype) + 0.5
+    got = companion.cross_entropy(z, t, weight=w, label_smoothing=0.1, reduction=reduction)
+    want = R.cross_entropy(_np(z), _np(t), weight=_np(w), label_smoothing=0.1, reduction=reduction)
+    np.testing.assert_allclose(_np(got), want, atol=atol, rtol=rtol)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("use_weight,smoothing,ignore,reduction",
+                         list(itertools.product([False, True], [0.0, 0.3], [False, True], REDUCTIONS)))
+def test_cross_entropy_equals_torch_hard(use_weight, smoothing, ignore, reduction, device, gen):
+    z = rand(13, 6, gen=gen, scale=2.0, device=device).requires_grad_()
+    y = randint(6, 13, gen=gen, device=device)
+    if ignore:
+        y[::4] = 7  # a non-default ignore_index that is also out of range
+    w = (torch.rand(6, generator=gen, dtype=torch.float64) + 0.2).to(device) if use_weight else None
+    kw = dict(weight=w, label_smoothing=smoothing, ignore_index=7, reduction=reduction)
+    ours = companion.cross_entropy(z, y, **kw)
+    theirs = F.cross_entropy(z, y, **kw)
+    torch.testing.assert_close(ours, theirs, atol=1e-12, rtol=1e-12)
+    g_ours, = torch.autograd.grad(ours.sum(), z)
+    g_theirs, = torch.autograd.grad(theirs.sum(), z)
+    torch.testing.assert_close(g_ours, g_theirs, atol=1e-12, rtol=1e-12)
+
+
+@pytest.mark.parametrize("use_weight,smoothing,reduction",
+                         list(itertools.product([False, True], [0.0, 0.25], REDUCTIONS)))
+def test_cross_entropy_equals_torch_soft(use_weight, smoothing, reduction, gen):
+    z = rand(9, 5, gen=gen).requires_grad_()
+    t = torch.softmax(rand(9, 5, gen=gen), -1)
+    w = torch.rand(5, generator=gen, dtype=torch.float64) + 0.2 if use_weight else None
+    kw = dict(weight=w, label_smoothing=smoothing, reduction=reduction)
+    ours, theirs = companion.cross_entropy(z, t, **kw), F.cross_entropy(z, t, **kw)
+    torch.testing.assert_close(ours, theirs, atol=1e-12, rtol=1e-12)
+    torch.testing.assert_close(torch.autograd.grad(ours.sum(), z)[0],
+                               torch.autograd.grad(theirs.sum(), z)[0], atol=1e-12, rtol=1e-12)
+
+
+def test_cross_entropy_class_axis_last_matches_torch_class_axis_one(gen):
+    z = rand(2, 3, 4, 5, gen=gen)  # (B, H, W, K)
+    y = randint(5, 2, 3, 4, gen=gen)
+    ours = companion.cross_entropy(z, y, reduction="none")
+    theirs = F.cross_entropy(z.movedim(-1, 1), y, reduction="none")
+    torch.testing.assert_close(ours, theirs)
+
+
+def test_cross_entropy_hard_equals_one_hot_soft(gen):
+    z = rand(8, 4, gen=gen)
+    y = randint(4, 8, gen=gen)
+    hard = companion.cross_entropy(z, y, label_smoothing=0.1)
+    soft = companion.cross_entropy(z, F.one_hot(y, 4).double(), label_smoothing=0.1)
+    torch.testing.assert_close(hard, soft)
+
+
+@pytest.mark.parametrize("target_kind", ["hard", "soft"])
+def test_cross_entropy_gradcheck(target_kind, gen):
+    z = rand(5, 4, gen=gen).requires_grad_()
+    y = randint(4, 5, gen=gen) if target_kind == "hard" else torch.softmax(rand(5, 4, gen=gen), -1)
+    w = torch.rand(4, generator=gen, dtype=torch.float64) + 0.1
+    assert torch.autograd.gradcheck(
+        lambda a: companion.cross_entropy(a, y, weight=w, label_smoothing=0.1), (z,))
+
+
+def test_cross_entropy_all_ignored_is_zero_with_zero_gradient(gen):
+    z = rand(4, 3, gen=gen).requires_grad_()
+    y = torch.full((4,), -100)
+    loss = companion.cross_entropy(z, y, label_smoothing=0.2)
+    loss.backward()
+    assert loss.item() == 0.0
+    assert torch.equal(z.grad, torch.zeros_like(z))
+    assert torch.isnan(F.cross_entropy(z.detach(), y))  # the peer's behaviour we improve on
+
+
+@pytest.mark.parametrize("scale", [1e4, -1e4])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.bfloat16])
+def test_cross_entropy_extreme_logits_finite(scale, dtype, gen):
+    z = (rand(6, 5, gen=gen).sign() * scale).to(dtype).requires_grad_()
+    y = randint(5, 6, gen=gen)
+    loss = companion.cross_entropy(z, y, label_smoothing=0.1)
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(z.grad).all()
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_cross_entropy_half_no_worse_than_naive_torch(dtype, gen):
+    z64 = rand(64, 10, gen=gen, scale=4.0)
+    y = randint(10, 64, gen=gen)
+    truth = R.cross_entropy(z64.numpy(), y.numpy(), reduction="none")
+    z = z64.to(dtype)
+    ours = _np(companion.cross_entropy(z, y, reduction="none"))
+    naive = _np(-torch.log(torch.softmax(z, -1)).gather(-1, y[:, None]).squeeze(-1))
+    assert np.abs(ours - truth).max() <= np.abs(naive - truth).max() + 1e-3
+
+
+def test_cross_entropy_inputs_unchanged(gen):
+    z, t = rand(5, 3, gen=gen), torch.softmax(rand(5, 3, gen=gen), -1)
+    w = torch.ones(3, dtype=torch.float64)
+    before = snapshot(z, t, w)
+    companion.cross_entropy(z, t, weight=w, label_smoothing=0.2)
+    assert_unchanged(before, z, t, w)
+
+
+@pytest.mark.parametrize("kwargs,target,exc,match", [
+    (dict(), torch.tensor([0, 3]), ValueError, "target has class index 3 but logits have 3 classes"),
+    (dict(), torch.tensor([0, -2]), ValueError, "negative class index -2"),
+    (dict(), torch.tensor([0, 1, 2]), ValueError, r"target has shape \(3,\) but logits have shape \(2, 3\)"),
+    (dict(), torch.tensor([True, False]), TypeError, "target must hold integer class indices"),
+    (dict(), torch.ones(2, 4), ValueError, "soft target must have the shape of the logits"),
+    (dict(), -torch.ones(2, 3), ValueError, "negative probabilities"),
+    (dict(weight=torch.ones(4)), torch.tensor([0, 1]), ValueError, r"weight has shape \(4,\)"),
+    (dict(weight=-torch.ones(3)), torch.tensor([0, 1]), ValueError, "weight must be non-negative"),
+    (dict(weight=[1.0, 1.0, 1.0]), torch.tensor([0, 1]), TypeError, "weight must be a torch.Tensor"),
+    (dict(label_smoothing=1.5), torch.tensor([0, 1]), ValueError, "label_smoothing must be <= 1.0"),
+    (dict(label_smoothing=-0.1), torch.tensor([0, 1]), ValueError, "label_smoothing must be >= 0"),
+    (dict(reduction="avg"), torch.tensor([0, 1]), ValueError, "reduction must be 'mean', 'sum' or 'none'"),
+    (dict(), [0, 1], TypeError, "target must be a torch.Tensor"),
+])
+def test_cross_entropy_errors(kwargs, target, exc, match):
+    with pytest.raises(exc, match=match):
+        companion.cross_entropy(torch.zeros(2, 3), target, **kwargs)
+
+
+def test_cross_entropy_rejects_integer_logits():
+    with pytest.raises(TypeError, match="logits must be a floating-point tensor"):
+        companion.cross_entropy(torch.zeros(2, 3, dtype=torch.long), torch.tensor([0, 1]))
+
+
+# ----------------------------------------------------------------------- binary_cross_entropy
+
+@pytest.mark.parametrize("dtype,atol,rtol", DTYPE_TOLERANCES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_bce_matches_reference(dtype, atol, rtol, reduction, gen):
+    z = rand(9, 4, gen=gen, scale=3.0).to(dtype)
+    y = torch.rand(9, 4, generator=gen, dtype=torch.float64).to(dtype)
+    beta = (torch.rand(4, generator=gen, dtype=torch.float64) * 3).to(dtype)
+    w = (torch.rand(9, 1, generator=gen, dtype=torch.float64) + 0.5).to(dtype)
+    mask = torch.rand(9, 4, generator=gen) > 0.3
+    got = companion.binary_cross_entropy(z, y, pos_weight=beta, weight=w, mask=mask, reduction=reduction)
+    want = R.binary_cross_entropy(_np(z), _np(y), pos_weight=_np(beta), weight=_np(w),
+                                  mask=mask.numpy(), reduction=reduction)
+    np.testing.assert_allclose(_np(got), want, atol=atol, rtol=rtol)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("use_pos,use_weight,reduction",
+                         list(itertools.product([False, True], [False, True], REDUCTIONS)))
+def test_bce_equals_torch(use_pos, use_weight, reduction, device, gen):
+    z = rand(10, 3, gen=gen, scale=2.0, device=device).requires_grad_()
+    y = torch.rand(10, 3, generator=gen, dtype=torch.float64).to(device)
+    pos = (torch.rand(3, generator=gen, dtype=torch.float64) * 4).to(device) if use_pos else None
+    w = (torch.rand(10, 3, generator=gen, dtype=torch.float64)).to(device) if use_weight else None
+    ours = companion.binary_cross_entropy(z, y, pos_weight=pos, weight=w, reduction=reduction)
+    theirs = F.binary_cross_entropy_with_logits(z, y, weight=w, pos_weight=pos, reduction=reduction)
+    torch.testing.assert_close(ours, theirs, atol=1e-12, rtol=1e-12)
+    torch.testing.assert_close(torch.autograd.grad(ours.sum(), z)[0],
+                               torch.autograd.grad(theirs.sum(), z)[0], atol=1e-12, rtol=1e-12)
+
+
+def test_bce_soft_target_gradient_is_sigmoid_minus_target(gen):
+    z = rand(20, gen=gen).requires_grad_()
+    y = torch.rand(20, generator=gen, dtype=torch.float64)
+    companion.binary_cross_entropy(z, y, reduction="sum").backward()
+    torch.testing.assert_close(z.grad, torch.sigmoid(z.detach()) - y)
+
+
+def test_bce_gradcheck(gen):
+    z = rand(4, 3, gen=gen).requires_grad_()
+    y = torch.rand(4, 3, generator=gen, dtype=torch.float64)
+    mask = torch.rand(4, 3, generator=gen) > 0.4
+    pos = torch.tensor([1.0, 2.0, 5.0], dtype=torch.float64)
+    assert torch.autograd.gradcheck(
+        lambda a: companion.binary_cross_entropy(a, y, pos_weight=pos, mask=mask), (z,))
+
+
+def test_bce_all_masked_is_zero_with_zero_gradient(gen):
+    z = rand(3, 2, gen=gen).requires_grad_()
+    loss = companion.binary_cross_entropy(z, torch.ones(3, 2, dtype=torch.float64),
+                                          mask=torch.zeros(3, 2, dtype=torch.bool))
+    loss.backward()
+    assert loss.item() == 0.0 and torch.equal(z.grad, torch.zeros_like(z))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16, torch.float64])
+def test_bce_extreme_logits_finite(dtype):
+    z = torch.tensor([1e4, -1e4, 1e4, -1e4], dtype=dtype).requires_grad_()
+    y = torch.tensor([0.0, 1.0, 1.0, 0.0], dtype=dtype)
+    loss = companion.binary_cross_entropy(z, y, pos_weight=torch.tensor(3.0, dtype=dtype))
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(z.grad).all()
+
+
+def test_bce_inputs_unchanged(gen):
+    z, y = rand(6, gen=gen), torch.rand(6, generator=gen, dtype=torch.float64)
+    before = snapshot(z, y)
+    companion.binary_cross_entropy(z, y, pos_weight=torch.tensor(2.0, dtype=torch.float64))
+    assert_unchanged(before, z, y)
+
+
+@pytest.mark.parametrize("kwargs,exc,match", [
+    (dict(target=torch.ones(3)), ValueError, r"target has shape \(3,\) but logits has shape \(2, 3\)"),
+    (dict(target=2 * torch.ones(2, 3)), ValueError, r"target must lie in \[0, 1\]"),
+    (dict(target=torch.ones(2, 3, dtype=torch.long)), TypeError, "target must be a floating-point tensor"),
+    (dict(pos_weight=torch.ones(4)), ValueError, r"pos_weight has shape \(4,\), which does not broadcast"),
+    (dict(pos_weight=-torch.ones(3)), ValueError, "pos_weight must be non-negative"),
+    (dict(weight=torch.ones(2, 3, 1)), ValueError, r"weight has shape \(2, 3, 1\), which does not broadcast"),
+    (dict(mask=torch.ones(2, 3)), TypeError, "mask must be a boolean tensor"),
+    (dict(mask=torch.ones(3, 2, dtype=torch.bool)), ValueError, r"mask has shape \(3, 2\)"),
+    (dict(reduction="max"), ValueError, "reduction must be"),
+])
+def test_bce_errors(kwargs, exc, match):
+    kw = dict(target=torch.ones(2, 3))
+    kw.update(kwargs)
+    with pytest.raises(exc, match=match):
+        companion.binary_cross_entropy(torch.zeros(2, 3), **kw)
+
+
+# --------------------------------------------------------------------------- divergences
+
+@pytest.mark.parametrize("dtype,atol,rtol", DTYPE_TOLERANCES)
+def test_divergences_match_reference(dtype, atol, rtol, gen):
+    a, b = rand(6, 5, gen=gen, scale=3.0).to(dtype), rand(6, 5, gen=gen, scale=3.0).to(dtype)
+    for name in ["kl_divergence", "js_divergence"]:
+        got = getattr(companion, name)(a, b)
+        np.testing.assert_allclose(_np(got), getattr(R, name)(_np(a), _np(b)), atol=atol, rtol=rtol)
+    p = torch.softmax(a.double(), -1).to(dtype)
+    np.testing.assert_allclose(_np(companion.entropy(p)), R.entropy(_np(p)), atol=atol, rtol=rtol)
+
+
+def test_kl_equals_torch_kl_div_and_cross_entropy_decomposition(gen):
+    a, b = rand(7, 4, gen=gen), rand(7, 4, gen=gen)
+    kl = companion.kl_divergence(a, b)
+    torch.testing.assert_close(kl, F.kl_div(F.log_softmax(b, -1), F.log_softmax(a, -1),
+                                            log_target=True, reduction="none").sum(-1))
+    # CE(p, q) = H(p) + KL(p || q)
+    p = torch.softmax(a, -1)
+    ce = companion.cross_entropy(b, p, reduction="none")
+    torch.testing.assert_close(ce, companion.entropy(p) + kl)
+
+
+def test_js_is_symmetric_bounded_and_zero_on_equal(gen):
+    a, b = rand(50, 3, gen=gen, scale=5.0), rand(50, 3, gen=gen, scale=5.0)
+    js = companion.js_divergence(a, b)
+    torch.testing.assert_close(js, companion.js_divergence(b, a))
+    assert (js >= -1e-15).all() and (js <= np.log(2) + 1e-12).all()
+    assert companion.js_divergence(a, a).abs().max() < 1e-12
+
+
+def test_divergence_gradcheck_and_extremes(gen):
+    a, b = rand(3, 4, gen=gen).requires_grad_(), rand(3, 4, gen=gen).requires_grad_()
+    assert torch.autograd.gradcheck(lambda x, y: companion.js_divergence(x, y), (a, b))
+    assert torch.autograd.gradcheck(lambda x, y: companion.kl_divergence(x, y), (a, b))
+    p = torch.tensor([[0.2, 0.3, 0.5]], dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda x: companion.entropy(x), (p,))
+    assert companion.entropy(torch.tensor([0.0, 1.0])).item() == 0.0  # 0 log 0 = 0, no NaN
+    x = torch.tensor([[1e4, -1e4, 0.0]], requires_grad=True)
+    y = torch.tensor([[-1e4, 1e4, 0.0]], requires_grad=True)
+    for f in (companion.kl_divergence, companion.js_divergence):
+        out = f(x, y).sum()
+        gx, gy = torch.autograd.grad(out, (x, y))
+        assert torch.isfinite(out) and torch.isfinite(gx).all() and torch.isfinite(gy).all()
+
+
+def test_divergence_errors():
+    with pytest.raises(ValueError, match=r"q_logits has shape \(2, 4\) but p_logits has shape \(2, 3\)"):
+        companion.kl_divergence(torch.zeros(2, 3), torch.zeros(2, 4))
+    with pytest.raises(TypeError, match="p_logits must be a floating-point tensor"):
+        companion.js_divergence(torch.zeros(2, 3, dtype=torch.long), torch.zeros(2, 3))
+    with pytest.raises(ValueError, match="probs must be non-negative"):
+        companion.entropy(torch.tensor([0.5, -0.1]))
+    with pytest.raises(TypeError, match="probs must be a torch.Tensor"):
+        companion.entropy([0.5, 0.5])
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
+def test_core_cuda_matches_cpu(dtype, gen):
+    z, y = rand(33, 7, gen=gen, scale=3.0).to(dtype), randint(7, 33, gen=gen)
+    cpu = companion.cross_entropy(z, y, label_smoothing=0.1)
+    gpu = companion.cross_entropy(z.cuda(), y.cuda(), label_smoothing=0.1)
+    torch.testing.assert_close(gpu.cpu(), cpu, atol=1e-3, rtol=1e-3)
+    t = torch.rand(33, 7, generator=gen).to(dtype)
+    torch.testing.assert_close(companion.binary_cross_entropy(z.cuda(), t.cuda()).cpu(),
+                               companion.binary_cross_entropy(z, t), atol=1e-3, rtol=1e-3)
