@@ -9,7 +9,7 @@ from ._common import make_generator
 
 
 def imbalanced_blobs(n, priors, *, dim=2, means=None, std=1.0, spread=2.5, seed=None,
-                     generator=None, dtype=torch.float32):
+                     generator=None, dtype=None):
     r"""Gaussian classes with prescribed class frequencies.
 
     Class :math:`k` has exactly ``round(n * priors[k])`` examples (at least one), drawn from
@@ -25,7 +25,7 @@ def imbalanced_blobs(n, priors, *, dim=2, means=None, std=1.0, spread=2.5, seed=
         std: the common standard deviation :math:`\sigma`.
         spread: distance scale of the default means.
         seed, generator: randomness (``seed`` defaults to 0).
-        dtype: floating dtype of ``x``.
+        dtype: floating dtype of ``x`` (default: ``torch.get_default_dtype()``).
 
     Returns:
         ``(x, y)``: ``(N, dim)`` inputs and ``(N,)`` int64 labels.
@@ -65,4 +65,4 @@ def imbalanced_blobs(n, priors, *, dim=2, means=None, std=1.0, spread=2.5, seed=
     y = torch.repeat_interleave(torch.arange(k), counts)
     x = mu[y] + std * torch.randn(len(y), dim, generator=g, dtype=torch.float64)
     order = torch.randperm(len(y), generator=g)
-    return x[order].to(dtype), y[order]
+    return x[order].to(dtype or torch.get_default_dtype()), y[order]
