@@ -3,6 +3,7 @@
 Every generator takes ``seed`` (an int) or ``generator`` (a ``torch.Generator``), returns
 tensors, and runs in well under a second at the sizes the chapters use.
 """
+from ._ch06 import correlated_multilabel
 from ._imbalance import imbalanced_blobs
 
-__all__ = ["imbalanced_blobs"]
+__all__ = ["imbalanced_blobs", "correlated_multilabel"]

@@ -1,0 +1,38 @@
+"""The synthetic data sets of Chapters 6-8: shapes, determinism, and the property each chapter relies on."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from companion.datasets import correlated_multilabel
+
+
+def test_correlated_multilabel_shapes_and_determinism():
+    x, y, m = correlated_multilabel(500, num_labels=4, dim=3, seed=1)
+    assert x.shape == (500, 3) and y.shape == (500, 4) and m.shape == (500, 4)
+    assert x.dtype == y.dtype == m.dtype == torch.float32
+    assert set(y.unique().tolist()) <= {0.0, 1.0}
+    x2, y2, m2 = correlated_multilabel(500, num_labels=4, dim=3, seed=1)
+    assert torch.equal(x, x2) and torch.equal(y, y2) and torch.equal(m, m2)
+    x3, _, _ = correlated_multilabel(500, num_labels=4, dim=3, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(x, x3)
+
+
+def test_correlated_multilabel_marginals_and_dependence():
+    _, y, m = correlated_multilabel(40_000, rho=0.6, seed=0, dtype=torch.float64)
+    # the returned marginals are the label frequencies given x ...
+    torch.testing.assert_close(y.mean(0), m.mean(0), atol=0.01, rtol=0)
+    # ... and the labels stay positively correlated given x
+    residual = torch.corrcoef((y - m).T)
+    assert residual[~torch.eye(5, dtype=torch.bool)].min() > 0.1
+    _, y0, m0 = correlated_multilabel(40_000, rho=0.0, seed=0, dtype=torch.float64)
+    assert torch.corrcoef((y0 - m0).T)[~torch.eye(5, dtype=torch.bool)].abs().max() < 0.03
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"n": 0}, "n must be"), ({"n": 10, "num_labels": 1}, "num_labels must be"),
+    ({"n": 10, "dim": 0}, "dim must be"), ({"n": 10, "rho": 1.0}, "rho must be"),
+])
+def test_correlated_multilabel_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        correlated_multilabel(**kwargs)
