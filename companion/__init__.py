@@ -8,6 +8,7 @@ from . import datasets, reference
 from .core import binary_cross_entropy, cross_entropy, entropy, js_divergence, kl_divergence
 from .imbalance import (binary_focal_loss, class_weights, focal_loss, logit_adjust,
                         logit_adjusted_cross_entropy, sampling_weights)
+from .targets import mixup, ordinal_smooth_labels, smooth_labels
 
 __version__ = "0.1.0"
 
@@ -17,6 +18,7 @@ __all__ = [
     # imbalance
     "class_weights", "sampling_weights", "focal_loss", "binary_focal_loss", "logit_adjust",
     "logit_adjusted_cross_entropy",
+    "smooth_labels", "ordinal_smooth_labels", "mixup",
     # submodules
     "datasets", "reference",
 ]

@@ -5,5 +5,10 @@ tensors, and runs in well under a second at the sizes the chapters use.
 """
 from ._ch06 import correlated_multilabel
 from ._imbalance import imbalanced_blobs
+from ._moons import two_moons
+from ._ordinal import ordinal_data
 
-__all__ = ["imbalanced_blobs", "correlated_multilabel"]
+__all__ = [
+    "imbalanced_blobs", "correlated_multilabel",
+    "two_moons", "ordinal_data",
+]

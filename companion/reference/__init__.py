@@ -7,8 +7,10 @@ log-sum-exp. The tests compare every kernel against its reference in float64.
 from ._core import binary_cross_entropy, cross_entropy, entropy, js_divergence, kl_divergence
 from ._imbalance import (binary_focal_loss, class_weights, focal_loss, logit_adjust,
                          logit_adjusted_cross_entropy, sampling_weights)
+from ._targets import mixup, ordinal_smooth_labels, smooth_labels
 
 __all__ = [
     "cross_entropy", "binary_cross_entropy", "entropy", "kl_divergence", "js_divergence",
     "class_weights", "sampling_weights", "focal_loss", "binary_focal_loss", "logit_adjust", "logit_adjusted_cross_entropy",
+    "smooth_labels", "ordinal_smooth_labels", "mixup",
 ]
