@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from companion.datasets import correlated_multilabel
+from companion.datasets import correlated_multilabel, secondary_structure
 
 
 def test_correlated_multilabel_shapes_and_determinism():
@@ -36,3 +36,44 @@ def test_correlated_multilabel_marginals_and_dependence():
 def test_correlated_multilabel_rejects_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         correlated_multilabel(**kwargs)
+
+
+def _runs(row):
+    runs, start = [], 0
+    for i in range(1, len(row) + 1):
+        if i == len(row) or row[i] != row[start]:
+            runs.append((row[start], i - start, start, i == len(row)))
+            start = i
+    return runs
+
+
+def test_secondary_structure_shapes_determinism_and_segments():
+    residues, states, emission = secondary_structure(40, 120, seed=3)
+    assert residues.shape == states.shape == (40, 120)
+    assert residues.dtype == states.dtype == torch.int64
+    assert 0 <= int(residues.min()) and int(residues.max()) < 20 and set(states.unique().tolist()) == {0, 1, 2}
+    torch.testing.assert_close(emission.sum(-1), torch.ones(3))
+    again = secondary_structure(40, 120, seed=3)
+    assert torch.equal(residues, again[0]) and torch.equal(states, again[1])
+    # interior segments respect the minimum lengths: helices >= 4, strands >= 3, coils >= 2
+    for row in states.tolist():
+        for state, run, start, last in _runs(row):
+            if start > 0 and not last:
+                assert run >= (4, 3, 2)[state]
+            if state != 2 and start > 0 and not last:
+                assert row[start - 1] == 2     # helices and strands are flanked by coil
+
+
+def test_secondary_structure_signal_controls_difficulty():
+    _, _, flat = secondary_structure(2, 10, signal=0.0, seed=0)
+    torch.testing.assert_close(flat, torch.full((3, 20), 0.05))
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"num_sequences": 0, "length": 10}, "num_sequences must be"),
+    ({"num_sequences": 2, "length": 1}, "length must be"),
+    ({"num_sequences": 2, "length": 10, "signal": -1.0}, "signal must be"),
+])
+def test_secondary_structure_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        secondary_structure(**kwargs)

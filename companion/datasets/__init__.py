@@ -4,6 +4,7 @@ Every generator takes ``seed`` (an int) or ``generator`` (a ``torch.Generator``)
 tensors, and runs in well under a second at the sizes the chapters use.
 """
 from ._ch06 import correlated_multilabel
+from ._ch08 import secondary_structure
 from ._imbalance import imbalanced_blobs
 from ._moons import two_moons
 from ._ordinal import ordinal_data
