@@ -10,6 +10,6 @@ from ._moons import two_moons
 from ._ordinal import ordinal_data
 
 __all__ = [
-    "imbalanced_blobs", "correlated_multilabel",
+    "imbalanced_blobs", "correlated_multilabel", "secondary_structure",
     "two_moons", "ordinal_data",
 ]
