@@ -9,6 +9,8 @@ from .core import binary_cross_entropy, cross_entropy, entropy, js_divergence, k
 from .imbalance import (binary_focal_loss, class_weights, focal_loss, logit_adjust,
                         logit_adjusted_cross_entropy, sampling_weights)
 from .targets import mixup, ordinal_smooth_labels, smooth_labels
+from .structured import (Tree, adjacent_js_penalty, hierarchical_cross_entropy, hierarchical_log_probs,
+                         multilabel_cross_entropy)
 
 __version__ = "0.1.0"
 
@@ -19,6 +21,7 @@ __all__ = [
     "class_weights", "sampling_weights", "focal_loss", "binary_focal_loss", "logit_adjust",
     "logit_adjusted_cross_entropy",
     "smooth_labels", "ordinal_smooth_labels", "mixup",
+    "multilabel_cross_entropy", "Tree", "hierarchical_log_probs", "hierarchical_cross_entropy", "adjacent_js_penalty",
     # submodules
     "datasets", "reference",
 ]

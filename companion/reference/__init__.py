@@ -8,9 +8,12 @@ from ._core import binary_cross_entropy, cross_entropy, entropy, js_divergence, 
 from ._imbalance import (binary_focal_loss, class_weights, focal_loss, logit_adjust,
                          logit_adjusted_cross_entropy, sampling_weights)
 from ._targets import mixup, ordinal_smooth_labels, smooth_labels
+from ._structured import (adjacent_js_penalty, hierarchical_cross_entropy, hierarchical_log_probs,
+                          multilabel_cross_entropy)
 
 __all__ = [
     "cross_entropy", "binary_cross_entropy", "entropy", "kl_divergence", "js_divergence",
     "class_weights", "sampling_weights", "focal_loss", "binary_focal_loss", "logit_adjust", "logit_adjusted_cross_entropy",
     "smooth_labels", "ordinal_smooth_labels", "mixup",
+    "multilabel_cross_entropy", "hierarchical_log_probs", "hierarchical_cross_entropy", "adjacent_js_penalty",
 ]
