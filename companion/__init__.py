@@ -11,6 +11,8 @@ from .imbalance import (binary_focal_loss, class_weights, focal_loss, logit_adju
 from .targets import mixup, ordinal_smooth_labels, smooth_labels
 from .structured import (Tree, adjacent_js_penalty, hierarchical_cross_entropy, hierarchical_log_probs,
                          multilabel_cross_entropy)
+from .distill import distillation_loss, softmax_with_temperature
+from .crowd import DawidSkeneResult, dawid_skene, majority_vote
 
 __version__ = "0.1.0"
 
@@ -22,6 +24,8 @@ __all__ = [
     "logit_adjusted_cross_entropy",
     "smooth_labels", "ordinal_smooth_labels", "mixup",
     "multilabel_cross_entropy", "Tree", "hierarchical_log_probs", "hierarchical_cross_entropy", "adjacent_js_penalty",
+    "softmax_with_temperature", "distillation_loss",
+    "dawid_skene", "majority_vote", "DawidSkeneResult",
     # submodules
     "datasets", "reference",
 ]

@@ -50,3 +50,23 @@ def test_ordinal_data_ranks_follow_the_score():
 def test_generator_errors(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_simulated_annotators_follow_their_confusion_matrices():
+    x, y, votes, theta = D.simulated_annotators(4000, num_classes=3, accuracies=(0.9, 0.6, 0.3),
+                                                coverage=0.8, seed=2)
+    assert x.shape == (4000, 2) and votes.shape == (4000, 3) and theta.shape == (3, 3, 3)
+    assert bool(((votes >= 0).sum(1) >= 1).all())
+    assert abs((votes >= 0).float().mean().item() - 0.8) < 0.03
+    for a, acc in enumerate((0.9, 0.6, 0.3)):
+        seen = votes[:, a] >= 0
+        assert abs((votes[seen, a] == y[seen]).float().mean().item() - acc) < 0.03
+    torch.testing.assert_close(theta.sum(-1), torch.ones(3, 3))
+    again = D.simulated_annotators(50, generator=torch.Generator().manual_seed(9))
+    assert all(torch.equal(u, v) for u, v in zip(again, D.simulated_annotators(50, seed=9)))
+    with pytest.raises(ValueError, match="accuracies must be a non-empty 1-D sequence"):
+        D.simulated_annotators(10, accuracies=(1.2,))
+    with pytest.raises(ValueError, match=r"coverage must be a number in \(0, 1\]"):
+        D.simulated_annotators(10, coverage=0.0)
+    with pytest.raises(ValueError, match="num_classes must be an int >= 2"):
+        D.simulated_annotators(10, num_classes=1)

@@ -8,8 +8,10 @@ from ._ch08 import secondary_structure
 from ._imbalance import imbalanced_blobs
 from ._moons import two_moons
 from ._ordinal import ordinal_data
+from ._crowd import simulated_annotators
 
 __all__ = [
     "imbalanced_blobs", "correlated_multilabel", "secondary_structure",
     "two_moons", "ordinal_data",
+    "simulated_annotators",
 ]

@@ -10,10 +10,14 @@ from ._imbalance import (binary_focal_loss, class_weights, focal_loss, logit_adj
 from ._targets import mixup, ordinal_smooth_labels, smooth_labels
 from ._structured import (adjacent_js_penalty, hierarchical_cross_entropy, hierarchical_log_probs,
                           multilabel_cross_entropy)
+from ._distill import distillation_loss, softmax_with_temperature
+from ._crowd import dawid_skene, majority_vote
 
 __all__ = [
     "cross_entropy", "binary_cross_entropy", "entropy", "kl_divergence", "js_divergence",
     "class_weights", "sampling_weights", "focal_loss", "binary_focal_loss", "logit_adjust", "logit_adjusted_cross_entropy",
     "smooth_labels", "ordinal_smooth_labels", "mixup",
     "multilabel_cross_entropy", "hierarchical_log_probs", "hierarchical_cross_entropy", "adjacent_js_penalty",
+    "softmax_with_temperature", "distillation_loss",
+    "dawid_skene", "majority_vote",
 ]
