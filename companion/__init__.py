@@ -13,6 +13,13 @@ from .structured import (Tree, adjacent_js_penalty, hierarchical_cross_entropy, 
                          multilabel_cross_entropy)
 from .distill import distillation_loss, softmax_with_temperature
 from .crowd import DawidSkeneResult, dawid_skene, majority_vote
+from .multitask import UncertaintyWeighting, gradient_cosine
+from .contrastive import info_nce, nt_xent
+from .lm import bits_per_character, chunked_linear_cross_entropy, nats_to_bits, perplexity
+from .tabular import mixed_reconstruction_loss
+from .scoring import (bayes_decision, brier_score, code_length_bits, cost_threshold,
+                      expected_calibration_error, log_score, reliability_curve)
+from .energy import energy_score, ood_metrics
 
 __version__ = "0.1.0"
 
@@ -26,6 +33,12 @@ __all__ = [
     "multilabel_cross_entropy", "Tree", "hierarchical_log_probs", "hierarchical_cross_entropy", "adjacent_js_penalty",
     "softmax_with_temperature", "distillation_loss",
     "dawid_skene", "majority_vote", "DawidSkeneResult",
+    "UncertaintyWeighting", "gradient_cosine",
+    "info_nce", "nt_xent",
+    "perplexity", "nats_to_bits", "bits_per_character", "chunked_linear_cross_entropy",
+    "mixed_reconstruction_loss",
+    "log_score", "brier_score", "code_length_bits", "expected_calibration_error", "reliability_curve", "bayes_decision", "cost_threshold",
+    "energy_score", "ood_metrics",
     # submodules
     "datasets", "reference",
 ]

@@ -12,6 +12,13 @@ from ._structured import (adjacent_js_penalty, hierarchical_cross_entropy, hiera
                           multilabel_cross_entropy)
 from ._distill import distillation_loss, softmax_with_temperature
 from ._crowd import dawid_skene, majority_vote
+from ._multitask import gradient_cosine, uncertainty_weighting
+from ._contrastive import info_nce, nt_xent
+from ._lm import bits_per_character, chunked_linear_cross_entropy, nats_to_bits, perplexity
+from ._tabular import mixed_reconstruction_loss
+from ._scoring import (bayes_decision, brier_score, code_length_bits, cost_threshold,
+                       expected_calibration_error, log_score, reliability_curve)
+from ._energy import energy_score, ood_metrics
 
 __all__ = [
     "cross_entropy", "binary_cross_entropy", "entropy", "kl_divergence", "js_divergence",
@@ -20,4 +27,10 @@ __all__ = [
     "multilabel_cross_entropy", "hierarchical_log_probs", "hierarchical_cross_entropy", "adjacent_js_penalty",
     "softmax_with_temperature", "distillation_loss",
     "dawid_skene", "majority_vote",
+    "uncertainty_weighting", "gradient_cosine",
+    "info_nce", "nt_xent",
+    "perplexity", "nats_to_bits", "bits_per_character", "chunked_linear_cross_entropy",
+    "mixed_reconstruction_loss",
+    "log_score", "brier_score", "code_length_bits", "expected_calibration_error", "reliability_curve", "bayes_decision", "cost_threshold",
+    "energy_score", "ood_metrics",
 ]
