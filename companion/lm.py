@@ -1,0 +1,405 @@
+r"""Language-model losses: perplexity and bits, and a linear cross-entropy that never holds the logits.
+
+The last layer of a language model maps each hidden state :math:`h_n \in \mathbb{R}^H` to
+:math:`V` logits, :math:`z_n = W h_n + b`. With :math:`V` in the tens of thousands the
+``(N, V)`` logits and their gradient dwarf everything else the loss touches.
+:func:`chunked_linear_cross_entropy` computes the same loss and gradients a few rows at a time.
+
+The linear cross-entropy is built in three layers, as Liger-Kernel builds its fused linear
+cross-entropy:
+
+* the kernel :func:`_lce_chunks`: one loop over row chunks, no autograd;
+* the ``torch.autograd.Function`` :class:`_ChunkedLinearCrossEntropy`: it runs the kernel in
+  forward, keeps the finished gradients and scales them by ``grad_output`` in backward;
+* the public function :func:`chunked_linear_cross_entropy`: argument checks, dtypes, shapes.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from . import _checks as C
+
+__all__ = ["perplexity", "nats_to_bits", "bits_per_character", "chunked_linear_cross_entropy"]
+
+_LN2 = math.log(2.0)
+
+
+def _check_number_or_tensor(x, name: str):
+    if isinstance(x, torch.Tensor):
+        C.check_floating(x, name)
+        return x
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise TypeError(f"{name} must be a real number or a floating tensor, got {type(x).__name__}")
+    return float(x)
+
+
+def _exp(x):
+    return torch.exp(x) if isinstance(x, torch.Tensor) else math.exp(x)
+
+
+def perplexity(mean_nll_nats):
+    r"""Perplexity from a mean negative log-likelihood in nats.
+
+    .. math::
+
+        \mathrm{PPL} = \exp\Bigl(-\frac{1}{N}\sum_{n=1}^{N} \log q(x_n \mid x_{<n})\Bigr)
+
+    the effective number of equally likely choices the model hesitates between per token.
+
+    Args:
+        mean_nll_nats: the mean cross-entropy per token in nats (a number or a floating
+            tensor of any shape, e.g. the output of ``cross_entropy(..., reduction="mean")``).
+
+    Returns:
+        ``exp(mean_nll_nats)``: a float for a number, a tensor of the same shape for a tensor.
+
+    Raises:
+        TypeError: the argument is neither a real number nor a floating tensor.
+
+    Example:
+        >>> import math
+        >>> from companion import perplexity
+        >>> round(perplexity(math.log(50.0)), 6)  # a uniform guess over 50 tokens
+        50.0
+
+    References:
+        Jelinek et al. (1977), *Perplexity, a measure of the difficulty of speech recognition
+        tasks*, https://doi.org/10.1121/1.2016299.
+
+    See also:
+        The chapter on language modelling (perplexity, bits per character).
+    """
+    return _exp(_check_number_or_tensor(mean_nll_nats, "mean_nll_nats"))
+
+
+def nats_to_bits(x):
+    r"""Convert an information quantity from nats to bits, :math:`x / \ln 2`.
+
+    Args:
+        x: a number or a floating tensor, in nats.
+
+    Returns:
+        ``x / log(2)`` in bits, of the same kind as ``x``.
+
+    Example:
+        >>> import math
+        >>> from companion import nats_to_bits
+        >>> nats_to_bits(math.log(8.0))
+        3.0
+
+    See also:
+        The chapter on language modelling (perplexity, bits per character).
+    """
+    return _check_number_or_tensor(x, "x") / _LN2
+
+
+def bits_per_character(total_nll_nats, num_characters):
+    r"""Bits per character from a summed negative log-likelihood in nats.
+
+    .. math::
+
+        \mathrm{BPC} = \frac{-\sum_n \log q(x_n \mid x_{<n})}{C \ln 2}
+
+    with :math:`C` the number of characters of the text. The sum runs over whatever units the
+    model predicts (characters, bytes or sub-word tokens), so that models with different
+    tokenisers are compared per character of the same text.
+
+    Args:
+        total_nll_nats: the summed cross-entropy in nats (``reduction="sum"``), a number or a
+            floating tensor.
+        num_characters: the number of characters :math:`C > 0` of the text (an ``int``).
+
+    Returns:
+        The bits per character, of the same kind as ``total_nll_nats``.
+
+    Raises:
+        TypeError: an argument has the wrong type.
+        ValueError: ``num_characters`` is not positive.
+
+    Example:
+        >>> import math
+        >>> from companion import bits_per_character
+        >>> bits_per_character(100 * math.log(4.0), 100)  # 2 bits per character
+        2.0
+
+    See also:
+        The chapter on language modelling (perplexity, bits per character).
+    """
+    total = _check_number_or_tensor(total_nll_nats, "total_nll_nats")
+    if isinstance(num_characters, bool) or not isinstance(num_characters, int):
+        raise TypeError(f"num_characters must be an int, got {type(num_characters).__name__}")
+    if num_characters <= 0:
+        raise ValueError(f"num_characters must be > 0, got {num_characters}")
+    return total / (num_characters * _LN2)
+
+
+# ------------------------------------------------------------------------------------ kernel
+
+def _lce_chunks(h, w, b, t, chunk_size, *, scale=1.0, row_scale=None, need_grad_hidden=False,
+                need_grad_weight=False, need_grad_bias=False):
+    """Per-row losses and, optionally, gradients of ``sum_n s_n * loss_n``, chunk by chunk.
+
+    ``h`` (n, H), ``w`` (V, H), ``b`` (V,) or None, all in the compute dtype; ``t`` (n,) class
+    indices, every row counted (ignored rows were removed by the caller). The row weights are
+    ``s_n = scale * row_scale[n]`` (``row_scale`` None means 1). Returns
+    ``(loss (n,), grad_h (n, H) | None, grad_w (V, H) | None, grad_b (V,) | None)``.
+    Peak extra memory: one ``(chunk_size, V)`` buffer and the gradients themselves.
+    """
+    n, v = h.shape[0], w.shape[0]
+    need_grad = need_grad_hidden or need_grad_weight or need_grad_bias
+    loss = torch.empty(n, dtype=h.dtype, device=h.device)
+    grad_h = torch.empty_like(h) if need_grad_hidden else None
+    grad_w = torch.zeros_like(w) if need_grad_weight else None
+    grad_b = torch.zeros(v, dtype=h.dtype, device=h.device) if need_grad_bias else None
+    if n == 0:
+        return loss, grad_h, grad_w, grad_b
+    buf = torch.empty(min(chunk_size, n), v, dtype=h.dtype, device=h.device)
+    for start in range(0, n, chunk_size):
+        stop = min(start + chunk_size, n)
+        h_c, t_c = h[start:stop], t[start:stop].unsqueeze(1)
+        z = buf[: stop - start]
+        # matrix product 1 of 3: z = h W^T (+ b), the chunk's logits
+        if b is None:
+            torch.mm(h_c, w.t(), out=z)
+        else:
+            torch.addmm(b, h_c, w.t(), out=z)
+        z_t = z.gather(1, t_c).squeeze(1)
+        z_max, arg_max = z.max(dim=1, keepdim=True)
+        # z <- softmax(z) in place, one fused pass per row (no second (chunk, V) buffer)
+        torch._softmax(z, 1, False, out=z)
+        # logsumexp(z) = z_max - log p_max, since p_max = exp(z_max - lse) >= 1/V never
+        # underflows; so loss = lse - z_t is exact in log space, with no log(softmax)
+        loss[start:stop] = (z_max - torch.log(z.gather(1, arg_max))).squeeze(1) - z_t
+        if not need_grad:
+            continue
+        # d loss_n / d z_n = softmax(z_n) - onehot(t_n): subtract the one-hot in place
+        z.scatter_add_(1, t_c, torch.full_like(t_c, -1, dtype=z.dtype))
+        if row_scale is not None:
+            # G_n = s_n (p_n - e_{t_n}); with one weight per chunk it folds into alpha below
+            z.mul_(row_scale[start:stop].unsqueeze(1))
+        if need_grad_bias:
+            # d/db = sum_n G_n
+            grad_b.add_(z.sum(0), alpha=scale)
+        if need_grad_weight:
+            # matrix product 2 of 3: d/dW = sum_n G_n h_n^T = G^T H, accumulated over chunks
+            grad_w.addmm_(z.t(), h_c, alpha=scale)
+        if need_grad_hidden:
+            # matrix product 3 of 3: d/dh_n = W^T G_n, i.e. G W for the chunk
+            torch.mm(z, w, out=grad_h[start:stop])
+            if scale != 1.0:
+                grad_h[start:stop].mul_(scale)
+    return loss, grad_h, grad_w, grad_b
+
+
+# ----------------------------------------------------------------------- autograd Function
+
+class _ChunkedLinearCrossEntropy(torch.autograd.Function):
+    """Scalar reductions take their gradients from forward; ``"none"`` recomputes in backward.
+
+    * ``"mean"`` / ``"sum"``: the loss is :math:`c \\sum_n \\ell_n` with one constant
+      :math:`c` (``1/n_counted`` or 1), so the gradient of ``grad_output * loss`` is
+      ``grad_output`` times the gradient computed in forward. Forward keeps only the three
+      gradients (never the logits) and backward scales them: three matrix products in all.
+      The buffers are handed over on the first backward (no copy); a second backward
+      (``retain_graph=True``, ``gradcheck``) recomputes them from the saved inputs.
+    * ``"none"``: the gradient of :math:`\\sum_n g_n \\ell_n` needs the per-row ``grad_output``
+      :math:`g_n`, unknown in forward. Forward computes the losses only; backward reruns the
+      chunks with row weights :math:`g_n`: four matrix products, still no ``(N, V)`` tensor.
+
+    Ignored rows are dropped before the loop (their loss and gradient are zero), so they cost
+    no matrix products.
+    """
+
+    @staticmethod
+    def forward(ctx, hidden, weight, bias, target, chunk_size, ignore_index, reduction):
+        # hidden (N, H), target (N,): flattened by the public function
+        ctx.save_for_backward(hidden, weight, bias, target)
+        ctx.chunk_size, ctx.ignore_index, ctx.reduction = chunk_size, ignore_index, reduction
+        ctx.dtypes = (hidden.dtype, weight.dtype, None if bias is None else bias.dtype)
+        h, w, b, t_v, rows = _prepare(hidden, weight, bias, target, ignore_index)
+        n_valid = t_v.shape[0]
+
+        if reduction == "none":
+            loss_v = _lce_chunks(h if rows is None else h.index_select(0, rows), w, b, t_v,
+                                 chunk_size)[0]
+            if rows is not None:
+                loss_v = torch.zeros(h.shape[0], dtype=h.dtype, device=h.device).index_copy_(0, rows, loss_v)
+            return loss_v.to(hidden.dtype)
+
+        # mean over the counted rows (0 with zero gradient when there are none), or the sum
+        ctx.scale = (1.0 / n_valid if n_valid else 0.0) if reduction == "mean" else 1.0
+        loss_v, *grads = _run(ctx, h, w, b, t_v, rows)
+        ctx.grads = grads
+        return (loss_v.sum() * ctx.scale).to(hidden.dtype)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_output):
+        if ctx.reduction == "none":
+            hidden, weight, bias, target = ctx.saved_tensors
+            h, w, b, t_v, rows = _prepare(hidden, weight, bias, target, ctx.ignore_index)
+            g = grad_output.reshape(-1).to(h.dtype)
+            ctx.scale = 1.0
+            grads = _run(ctx, h, w, b, t_v, rows, row_scale=g if rows is None else g.index_select(0, rows))[1:]
+            return (*grads, None, None, None, None)
+        if ctx.grads is not None:
+            grads, ctx.grads = ctx.grads, None  # hand the buffers over instead of copying them
+        else:  # a second backward through the same graph: recompute
+            hidden, weight, bias, target = ctx.saved_tensors
+            grads = _run(ctx, *_prepare(hidden, weight, bias, target, ctx.ignore_index))[1:]
+        # the forward gradients are for grad_output = 1; scale them only when it is not 1
+        if bool(grad_output != 1):
+            grads = [None if g is None else g * grad_output.to(g.dtype) for g in grads]
+        return (*grads, None, None, None, None)
+
+
+def _prepare(hidden, weight, bias, target, ignore_index):
+    """Cast to the compute dtype; the counted rows' targets and their indices (None: all)."""
+    acc = C.compute_dtype(hidden)
+    h, w = hidden.to(acc), weight.to(acc)
+    b = None if bias is None else bias.to(acc)
+    valid = target != ignore_index
+    rows = None if bool(valid.all()) else valid.nonzero().squeeze(1)
+    t_v = (target if rows is None else target.index_select(0, rows)).long()
+    return h, w, b, t_v, rows
+
+
+def _run(ctx, h, w, b, t_v, rows, row_scale=None):
+    """The kernel on the counted rows; gradients scattered back and cast to the input dtypes."""
+    need_h, need_w, need_b = ctx.needs_input_grad[:3]
+    loss_v, g_h, g_w, g_b = _lce_chunks(
+        h if rows is None else h.index_select(0, rows), w, b, t_v, ctx.chunk_size,
+        scale=ctx.scale, row_scale=row_scale, need_grad_hidden=need_h,
+        need_grad_weight=need_w, need_grad_bias=need_b)
+    if g_h is not None and rows is not None:
+        g_h = torch.zeros_like(h).index_copy_(0, rows, g_h)
+    grads = [None if g is None else g.to(dt) for g, dt in zip((g_h, g_w, g_b), ctx.dtypes)]
+    return [loss_v, *grads]
+
+
+# --------------------------------------------------------------------------- public function
+
+def chunked_linear_cross_entropy(hidden, weight, target, *, bias=None, chunk_size=4096,
+                                 ignore_index=-100, reduction="mean"):
+    r"""Cross-entropy of a linear layer's logits, computed without the ``(N, V)`` logits.
+
+    Computes ``F.cross_entropy(hidden @ weight.T + bias, target, ignore_index=ignore_index,
+    reduction=reduction)`` (without ``+ bias`` when ``bias`` is None), in value and in the
+    gradients with respect to ``hidden``, ``weight`` and ``bias``, without allocating the
+    intermediate ``(N, V)`` logits or their gradient:
+
+    .. math::
+
+        \ell_n = \operatorname{logsumexp}(W h_n + b) - (W h_n + b)_{y_n},\qquad
+        \frac{\partial \ell_n}{\partial z_n} = \operatorname{softmax}(z_n) - e_{y_n}
+
+    The rows are processed ``chunk_size`` at a time. For ``"mean"`` and ``"sum"`` each chunk's
+    softmax-minus-one-hot is formed in place and immediately multiplied into the gradients of
+    ``weight`` (:math:`G^\top H`, accumulated), ``hidden`` (:math:`G W`) and ``bias``
+    (:math:`\sum_n G_n`) during forward; backward only scales them by ``grad_output``. That is
+    three matrix products in all, the same as the naive form, and the extra memory is one
+    ``(chunk_size, V)`` buffer. ``"none"`` is a separate path: forward computes the losses only
+    and backward recomputes the chunks with each row's ``grad_output`` (four matrix products,
+    still chunked). Half-precision inputs are computed and accumulated in float32 and the loss
+    and gradients are returned in the input dtypes.
+
+    Unlike PyTorch, an all-ignored batch gives a mean of 0 with zero gradients (not NaN).
+    Double backward is not supported; a second backward through the same graph
+    (``retain_graph=True``) recomputes the gradients chunk by chunk.
+
+    Shape:
+        - hidden: ``(..., H)``; weight: ``(V, H)``; bias: ``(V,)``; target: ``(...)``.
+        - output: scalar for ``"mean"`` / ``"sum"``, ``(...)`` for ``"none"`` (0 at ignored
+          positions).
+
+    Args:
+        hidden: ``(..., H)`` floating tensor, the inputs of the output layer.
+        weight: ``(V, H)`` output-layer weight of the same dtype and device.
+        target: ``(...)`` integer class indices in ``[0, V)`` or ``ignore_index``.
+        bias: optional ``(V,)`` output-layer bias of the same dtype.
+        chunk_size: rows per chunk (a positive int); peak extra memory is about
+            ``chunk_size * V`` floats.
+        ignore_index: target value left out of the loss and of the mean's divisor.
+        reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+
+    Returns:
+        A scalar for ``"mean"`` and ``"sum"``; the ``(...)`` per-row losses for ``"none"``.
+
+    Raises:
+        TypeError: a tensor argument has the wrong type or dtype, or ``chunk_size`` is not an int.
+        ValueError: shapes, dtypes or devices disagree, a class index is out of range,
+            ``chunk_size`` is not positive, or ``reduction`` is unknown.
+
+    Example:
+        >>> import torch
+        >>> import torch.nn.functional as F
+        >>> from companion import chunked_linear_cross_entropy
+        >>> g = torch.Generator().manual_seed(0)
+        >>> h = torch.randn(10, 4, generator=g, dtype=torch.float64)
+        >>> W = torch.randn(7, 4, generator=g, dtype=torch.float64)
+        >>> y = torch.randint(7, (10,), generator=g)
+        >>> ours = chunked_linear_cross_entropy(h, W, y, chunk_size=3)
+        >>> bool(torch.isclose(ours, F.cross_entropy(h @ W.T, y)))
+        True
+
+    References:
+        Hsu et al. (2024), *Liger Kernel: efficient Triton kernels for LLM training*,
+        https://arxiv.org/abs/2410.10989; Wijmans et al. (2025), *Cut your losses in
+        large-vocabulary language models*, https://arxiv.org/abs/2411.09009.
+
+    See also:
+        The chapter on language modelling (the cost of a large vocabulary).
+    """
+    C.check_floating(hidden, "hidden")
+    C.check_floating(weight, "weight")
+    C.check_tensor(target, "target")
+    C.check_reduction(reduction)
+    if hidden.dim() < 1:
+        raise ValueError(f"hidden must have at least 1 dimension (features last), got shape {tuple(hidden.shape)}")
+    if weight.dim() != 2:
+        raise ValueError(f"weight must have shape (V, H), got shape {tuple(weight.shape)}")
+    if weight.shape[1] != hidden.shape[-1]:
+        raise ValueError(f"weight has shape {tuple(weight.shape)} but hidden has shape "
+                         f"{tuple(hidden.shape)}; weight must be (V, {hidden.shape[-1]})")
+    if weight.shape[0] == 0:
+        raise ValueError(f"weight must have at least one class (row), got shape {tuple(weight.shape)}")
+    if weight.dtype != hidden.dtype:
+        raise TypeError(f"weight has dtype {weight.dtype} but hidden has dtype {hidden.dtype}; "
+                        "they must be equal")
+    C.check_same_device("hidden", hidden, "weight", weight)
+    v = weight.shape[0]
+    if bias is not None:
+        C.check_floating(bias, "bias")
+        if bias.shape != (v,):
+            raise ValueError(f"bias has shape {tuple(bias.shape)} but must have shape ({v},), "
+                             "one entry per row of weight")
+        if bias.dtype != hidden.dtype:
+            raise TypeError(f"bias has dtype {bias.dtype} but hidden has dtype {hidden.dtype}; "
+                            "they must be equal")
+        C.check_same_device("hidden", hidden, "bias", bias)
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int):
+        raise TypeError(f"chunk_size must be an int, got {type(chunk_size).__name__}")
+    if chunk_size <= 0:
+        raise ValueError(f"chunk_size must be > 0, got {chunk_size}")
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
+        raise TypeError(f"ignore_index must be an int, got {type(ignore_index).__name__}")
+    if target.is_floating_point() or target.is_complex() or target.dtype == torch.bool:
+        raise TypeError(f"target must hold integer class indices, got dtype {target.dtype}")
+    if target.shape != hidden.shape[:-1]:
+        raise ValueError(f"target has shape {tuple(target.shape)} but hidden has shape "
+                         f"{tuple(hidden.shape)}; target must have shape {tuple(hidden.shape[:-1])}")
+    C.check_same_device("hidden", hidden, "target", target)
+    counted = target[target != ignore_index]
+    if counted.numel():
+        lo, hi = int(counted.min()), int(counted.max())
+        if hi >= v:
+            raise ValueError(f"target has class index {hi} but weight has {v} classes (rows)")
+        if lo < 0:
+            raise ValueError(f"target has negative class index {lo} (ignore_index is {ignore_index})")
+
+    batch_shape = hidden.shape[:-1]
+    out = _ChunkedLinearCrossEntropy.apply(hidden.reshape(-1, hidden.shape[-1]), weight, bias,
+                                           target.reshape(-1), chunk_size, ignore_index, reduction)
+    return out.reshape(batch_shape) if reduction == "none" else out

@@ -1,0 +1,282 @@
+"""companion.lm against its float64 references, the naive linear-then-cross-entropy form,
+gradcheck and bad input."""
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+import companion
+from companion import reference as R
+
+from conftest import DEVICES, DTYPE_TOLERANCES, assert_unchanged, rand, randint, snapshot
+
+REDUCTIONS = ["mean", "sum", "none"]
+
+
+def _np(t):
+    return t.detach().cpu().double().numpy()
+
+
+# ------------------------------------------------------------------ perplexity and bits
+
+def test_perplexity_bits_match_reference_numbers_and_tensors():
+    for x in [0.0, 1.5, math.log(50.0)]:
+        assert companion.perplexity(x) == pytest.approx(float(R.perplexity(x)), rel=1e-15)
+        assert companion.nats_to_bits(x) == pytest.approx(float(R.nats_to_bits(x)), rel=1e-15)
+        assert companion.bits_per_character(x, 7) == pytest.approx(float(R.bits_per_character(x, 7)), rel=1e-15)
+    t = torch.tensor([0.5, 2.0], dtype=torch.float64)
+    np.testing.assert_allclose(_np(companion.perplexity(t)), R.perplexity(t.numpy()), rtol=1e-15)
+    np.testing.assert_allclose(_np(companion.nats_to_bits(t)), R.nats_to_bits(t.numpy()), rtol=1e-15)
+    np.testing.assert_allclose(_np(companion.bits_per_character(t, 3)),
+                               R.bits_per_character(t.numpy(), 3), rtol=1e-15)
+
+
+def test_perplexity_of_uniform_model_is_vocabulary_size(gen):
+    z = torch.zeros(6, 50, dtype=torch.float64)
+    y = randint(50, 6, gen=gen)
+    assert companion.perplexity(companion.cross_entropy(z, y)).item() == pytest.approx(50.0, rel=1e-12)
+    total = companion.cross_entropy(torch.zeros(8, 4, dtype=torch.float64), randint(4, 8, gen=gen),
+                                    reduction="sum")
+    assert companion.bits_per_character(total, 8).item() == pytest.approx(2.0, rel=1e-12)
+
+
+@pytest.mark.parametrize("call,exc,match", [
+    (lambda: companion.perplexity("1.0"), TypeError, "mean_nll_nats must be a real number"),
+    (lambda: companion.perplexity(torch.tensor([1, 2])), TypeError, "mean_nll_nats must be a floating-point"),
+    (lambda: companion.nats_to_bits(None), TypeError, "x must be a real number"),
+    (lambda: companion.bits_per_character(1.0, 0), ValueError, "num_characters must be > 0"),
+    (lambda: companion.bits_per_character(1.0, 2.5), TypeError, "num_characters must be an int"),
+    (lambda: companion.bits_per_character([1.0], 2), TypeError, "total_nll_nats must be a real number"),
+])
+def test_perplexity_bits_errors(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+# ---------------------------------------------------------- chunked_linear_cross_entropy
+
+def _problem(n, h, v, gen, *, dtype=torch.float64, device="cpu", bias=False, ignore=False, scale=1.0):
+    hidden = rand(n, h, gen=gen, dtype=dtype, device=device, scale=scale)
+    weight = rand(v, h, gen=gen, dtype=dtype, device=device)
+    b = rand(v, gen=gen, dtype=dtype, device=device) if bias else None
+    target = randint(v, n, gen=gen, device=device)
+    if ignore:
+        target[::3] = -100
+    return hidden, weight, b, target
+
+
+def _naive(hidden, weight, target, bias=None, **kw):
+    z = hidden @ weight.T
+    return F.cross_entropy(z if bias is None else z + bias, target, **kw)
+
+
+def _grads(out, params, seed=0):
+    """Gradients of <g, out> for a fixed random g (all ones for a scalar)."""
+    g = torch.ones_like(out) if out.dim() == 0 else torch.randn(
+        out.shape, generator=torch.Generator().manual_seed(seed), dtype=out.dtype).to(out.device)
+    return torch.autograd.grad(out, params, g)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("reduction,use_bias,ignore,chunk",
+                         list(itertools.product(REDUCTIONS, [False, True], [False, True], [1, 7, 16, 4096])))
+def test_lce_equals_naive_float64(reduction, use_bias, ignore, chunk, device, gen):
+    # N = 23 rows: chunk sizes 7 and 16 do not divide it
+    hidden, weight, bias, target = _problem(23, 9, 31, gen, device=device, bias=use_bias, ignore=ignore, scale=2.0)
+    params = [hidden.requires_grad_(), weight.requires_grad_()] + ([bias.requires_grad_()] if use_bias else [])
+    ours = companion.chunked_linear_cross_entropy(hidden, weight, target, bias=bias, chunk_size=chunk,
+                                                  reduction=reduction)
+    theirs = _naive(hidden, weight, target, bias, reduction=reduction)
+    torch.testing.assert_close(ours, theirs, atol=1e-10, rtol=1e-10)
+    for a, b in zip(_grads(ours, params), _grads(theirs, params)):
+        torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-10)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("use_bias", [False, True])
+def test_lce_matches_numpy_reference(reduction, use_bias, gen):
+    hidden, weight, bias, target = _problem(17, 5, 13, gen, bias=use_bias, ignore=True)
+    got = companion.chunked_linear_cross_entropy(hidden, weight, target, bias=bias, chunk_size=4,
+                                                 reduction=reduction)
+    want = R.chunked_linear_cross_entropy(hidden.numpy(), weight.numpy(), target.numpy(),
+                                          bias=None if bias is None else bias.numpy(), chunk_size=4,
+                                          reduction=reduction)
+    np.testing.assert_allclose(_np(got), want, atol=1e-10, rtol=1e-10)
+
+
+@pytest.mark.parametrize("dtype,atol,rtol", DTYPE_TOLERANCES)
+def test_lce_matches_reference_per_dtype(dtype, atol, rtol, gen):
+    hidden, weight, bias, target = _problem(29, 8, 19, gen, bias=True, ignore=True)
+    hidden, weight, bias = hidden.to(dtype), weight.to(dtype), bias.to(dtype)
+    got = companion.chunked_linear_cross_entropy(hidden, weight, target, bias=bias, chunk_size=6)
+    assert got.dtype == dtype
+    want = R.chunked_linear_cross_entropy(_np(hidden), _np(weight), target.numpy(), bias=_np(bias))
+    # the logits are a sum of H = 8 products: allow for that in half precision
+    np.testing.assert_allclose(_np(got), want, atol=4 * atol, rtol=4 * rtol)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("use_bias", [False, True])
+def test_lce_gradcheck(reduction, use_bias, gen):
+    hidden, weight, bias, target = _problem(7, 3, 5, gen, bias=use_bias, ignore=True)
+    inputs = (hidden.requires_grad_(), weight.requires_grad_()) + ((bias.requires_grad_(),) if use_bias else ())
+
+    def f(h, w, *b):
+        return companion.chunked_linear_cross_entropy(h, w, target, bias=b[0] if b else None,
+                                                      chunk_size=3, reduction=reduction)
+    assert torch.autograd.gradcheck(f, inputs)
+
+
+def test_lce_batched_shape_and_non_default_ignore_index(gen):
+    hidden = rand(2, 5, 4, gen=gen).requires_grad_()
+    weight = rand(9, 4, gen=gen).requires_grad_()
+    target = randint(9, 2, 5, gen=gen)
+    target[0, 2] = 9  # ignored: out of range on purpose
+    ours = companion.chunked_linear_cross_entropy(hidden, weight, target, chunk_size=3, ignore_index=9,
+                                                  reduction="none")
+    theirs = F.cross_entropy((hidden @ weight.T).movedim(-1, 1), target, ignore_index=9, reduction="none")
+    assert ours.shape == (2, 5)
+    torch.testing.assert_close(ours, theirs, atol=1e-12, rtol=1e-12)
+    for a, b in zip(_grads(ours, [hidden, weight]), _grads(theirs, [hidden, weight])):
+        torch.testing.assert_close(a, b, atol=1e-12, rtol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_lce_all_ignored_is_zero_with_zero_gradients(reduction, gen):
+    hidden, weight, bias, _ = _problem(6, 4, 5, gen, bias=True)
+    params = [hidden.requires_grad_(), weight.requires_grad_(), bias.requires_grad_()]
+    target = torch.full((6,), -100)
+    loss = companion.chunked_linear_cross_entropy(hidden, weight, target, bias=bias, chunk_size=4,
+                                                  reduction=reduction)
+    assert loss.item() == 0.0
+    for g in torch.autograd.grad(loss, params):
+        assert torch.equal(g, torch.zeros_like(g))
+    if reduction == "mean":  # the peer's behaviour we improve on
+        assert torch.isnan(_naive(hidden.detach(), weight.detach(), target, bias.detach()))
+
+
+def test_lce_grad_output_scales_and_retain_graph_recomputes(gen):
+    hidden, weight, bias, target = _problem(11, 4, 6, gen, bias=True, ignore=True)
+    params = [hidden.requires_grad_(), weight.requires_grad_(), bias.requires_grad_()]
+    loss = companion.chunked_linear_cross_entropy(hidden, weight, target, bias=bias, chunk_size=5)
+    first = torch.autograd.grad(3.0 * loss, params, retain_graph=True)
+    second = torch.autograd.grad(loss, params)  # the buffers were handed over: recomputed
+    naive = torch.autograd.grad(_naive(hidden, weight, target, bias), params)
+    for a, b, c in zip(first, second, naive):
+        torch.testing.assert_close(a, 3.0 * c, atol=1e-12, rtol=1e-12)
+        torch.testing.assert_close(b, c, atol=1e-12, rtol=1e-12)
+
+
+def test_lce_only_needed_gradients(gen):
+    hidden, weight, _, target = _problem(9, 3, 4, gen)
+    weight.requires_grad_()
+    loss = companion.chunked_linear_cross_entropy(hidden, weight, target, chunk_size=2)
+    loss.backward()
+    assert hidden.grad is None
+    torch.testing.assert_close(weight.grad, torch.autograd.grad(_naive(hidden, weight, target), weight)[0])
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_lce_half_accumulates_in_float32(dtype, gen):
+    # many rows summed: a half-precision accumulator would drift; ours matches float32 closely
+    hidden, weight, bias, target = _problem(300, 16, 40, gen, bias=True)
+    hh, wh, bh = (t.to(dtype).requires_grad_() for t in (hidden, weight, bias))
+    loss = companion.chunked_linear_cross_entropy(hh, wh, target, bias=bh, chunk_size=64, reduction="sum")
+    grads = torch.autograd.grad(loss, [hh, wh, bh])
+    assert loss.dtype == dtype and all(g.dtype == dtype for g in grads)
+    h32, w32, b32 = (t.detach().float().requires_grad_() for t in (hh, wh, bh))
+    ref = _naive(h32, w32, target, b32, reduction="sum")
+    ref_grads = torch.autograd.grad(ref, [h32, w32, b32])
+    # error against float32 on the same half inputs: rounding of the output only
+    eps = torch.finfo(dtype).eps
+    assert abs(loss.item() - ref.item()) <= eps * abs(ref.item())
+    for g, r in zip(grads, ref_grads):
+        assert (g.float() - r).abs().max().item() <= eps * r.abs().max().item()
+    # and no worse than naive torch at the same dtype against a float64 ground truth
+    truth = R.chunked_linear_cross_entropy(_np(hh), _np(wh), target.numpy(), bias=_np(bh), reduction="sum")
+    naive = _naive(hh.detach(), wh.detach(), target, bh.detach(), reduction="sum").item()
+    assert abs(loss.item() - truth) <= abs(naive - truth) + eps * abs(truth)
+
+
+@pytest.mark.parametrize("scale", [1e4, -1e4])
+def test_lce_extreme_logits_finite(scale, gen):
+    hidden, weight, _, target = _problem(8, 3, 6, gen, dtype=torch.float32)
+    hidden = (hidden.sign() * scale).requires_grad_()
+    weight.requires_grad_()
+    loss = companion.chunked_linear_cross_entropy(hidden, weight, target, chunk_size=3)
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(hidden.grad).all() and torch.isfinite(weight.grad).all()
+    ref = _naive(hidden.detach().double(), weight.detach().double(), target)
+    assert loss.item() == pytest.approx(ref.item(), rel=1e-5)
+
+
+def test_lce_inputs_unchanged(gen):
+    hidden, weight, bias, target = _problem(10, 4, 7, gen, bias=True, ignore=True)
+    before = snapshot(hidden, weight, bias, target)
+    for reduction in REDUCTIONS:
+        h, w, b = (t.clone().requires_grad_() for t in (hidden, weight, bias))
+        out = companion.chunked_linear_cross_entropy(h, w, target, bias=b, chunk_size=3, reduction=reduction)
+        out.sum().backward()
+        assert_unchanged(before, h.detach(), w.detach(), b.detach(), target)
+    assert_unchanged(before, hidden, weight, bias, target)
+
+
+def test_lce_never_allocates_full_logits():
+    # a (N, V) float64 buffer would be N * V * 8 bytes; record the largest allocation instead
+    n, h, v, chunk = 64, 8, 1000, 16
+    g = torch.Generator().manual_seed(0)
+    hidden = torch.randn(n, h, generator=g, requires_grad=True)
+    weight = torch.randn(v, h, generator=g, requires_grad=True)
+    target = torch.randint(v, (n,), generator=g)
+    sizes = []
+
+    class Spy(torch.utils._python_dispatch.TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            for t in (out if isinstance(out, (tuple, list)) else [out]):
+                if isinstance(t, torch.Tensor):
+                    sizes.append(t.numel())
+            return out
+    with Spy():
+        loss = companion.chunked_linear_cross_entropy(hidden, weight, target, chunk_size=chunk)
+        loss.backward()
+    assert max(sizes) <= max(chunk * v, v * h)
+
+
+@pytest.mark.parametrize("kwargs,exc,match", [
+    (dict(hidden=torch.ones(3, 4, dtype=torch.long)), TypeError, "hidden must be a floating-point tensor"),
+    (dict(weight=torch.ones(5, 3)), ValueError, r"weight has shape \(5, 3\) but hidden has shape \(3, 4\)"),
+    (dict(weight=torch.ones(5, 4, 1)), ValueError, r"weight must have shape \(V, H\)"),
+    (dict(weight=torch.ones(5, 4, dtype=torch.float64)), TypeError, "weight has dtype torch.float64"),
+    (dict(target=torch.tensor([0, 1, 5])), ValueError, "target has class index 5 but weight has 5 classes"),
+    (dict(target=torch.tensor([0, -2, 1])), ValueError, "target has negative class index -2"),
+    (dict(target=torch.tensor([0, 1])), ValueError, r"target has shape \(2,\) but hidden has shape \(3, 4\)"),
+    (dict(target=torch.tensor([0.0, 1.0, 2.0])), TypeError, "target must hold integer class indices"),
+    (dict(bias=torch.ones(4)), ValueError, r"bias has shape \(4,\) but must have shape \(5,\)"),
+    (dict(bias=torch.ones(5, dtype=torch.float64)), TypeError, "bias has dtype torch.float64"),
+    (dict(chunk_size=0), ValueError, "chunk_size must be > 0, got 0"),
+    (dict(chunk_size=2.0), TypeError, "chunk_size must be an int"),
+    (dict(ignore_index=None), TypeError, "ignore_index must be an int"),
+    (dict(reduction="avg"), ValueError, "reduction must be 'mean', 'sum' or 'none', got 'avg'"),
+])
+def test_lce_errors(kwargs, exc, match):
+    args = dict(hidden=torch.ones(3, 4), weight=torch.ones(5, 4), target=torch.tensor([0, 1, 2]))
+    args.update(kwargs)
+    with pytest.raises(exc, match=match):
+        companion.chunked_linear_cross_entropy(args.pop("hidden"), args.pop("weight"), args.pop("target"), **args)
+
+
+@pytest.mark.cuda
+def test_lce_cuda_matches_cpu(gen):
+    hidden, weight, bias, target = _problem(37, 8, 50, gen, dtype=torch.float32, bias=True, ignore=True)
+    cpu = companion.chunked_linear_cross_entropy(hidden, weight, target, bias=bias, chunk_size=16)
+    cuda = companion.chunked_linear_cross_entropy(hidden.cuda(), weight.cuda(), target.cuda(),
+                                                  bias=bias.cuda(), chunk_size=16)
+    torch.testing.assert_close(cuda.cpu(), cpu, atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="weight is on cpu but hidden is on cuda"):
+        companion.chunked_linear_cross_entropy(hidden.cuda(), weight, target.cuda())
