@@ -251,8 +251,8 @@ def reliability_curve(probs, target, *, n_bins=15):
 
     Returns:
         A dict of ``(n_bins,)`` tensors: ``"confidence"`` and ``"accuracy"`` (the bin means;
-        0 in an empty bin, so select ``count > 0`` before plotting), ``"count"`` (examples per
-        bin) and ``"edges"`` (``(n_bins + 1,)`` bin edges from 0 to 1).
+        0 in an empty bin, so select ``count > 0`` before plotting), ``"count"`` (int64,
+        examples per bin) and ``"edges"`` (``(n_bins + 1,)`` bin edges from 0 to 1).
 
     Raises:
         TypeError: ``probs`` is not floating or ``target`` is not an integer tensor.
@@ -265,7 +265,7 @@ def reliability_curve(probs, target, *, n_bins=15):
         >>> q = torch.tensor([[0.9, 0.1], [0.9, 0.1], [0.6, 0.4], [0.3, 0.7]])
         >>> curve = reliability_curve(q, torch.tensor([0, 1, 0, 1]), n_bins=2)
         >>> curve["count"].tolist(), [round(v, 3) for v in curve["accuracy"].tolist()]
-        ([0.0, 4.0], [0.0, 0.75])
+        ([0, 4], [0.0, 0.75])
 
     References:
         DeGroot and Fienberg (1983), *The comparison and evaluation of forecasters*,
@@ -280,7 +280,7 @@ def reliability_curve(probs, target, *, n_bins=15):
     return {
         "confidence": torch.where(count > 0, conf_sum / safe, torch.zeros_like(count)).to(dtype),
         "accuracy": torch.where(count > 0, correct_sum / safe, torch.zeros_like(count)).to(dtype),
-        "count": count.to(dtype),
+        "count": count.round().long(),  # exact: a half-precision count would round above 256
         "edges": torch.linspace(0.0, 1.0, n_bins + 1, dtype=count.dtype, device=count.device).to(dtype),
     }
 
