@@ -54,9 +54,9 @@ def test_mixed_reconstruction_torch_peers_and_gradcheck(gen):
     torch.testing.assert_close(got["categorical"], ce)
     se = companion.mixed_reconstruction_loss(outputs, batch, SPEC)["continuous"]
     torch.testing.assert_close(se, F.mse_loss(outputs[:, 2:4], batch[:, 2:4], reduction="sum") / (2 * n))
-    x = outputs.clone().requires_grad_()
+    x = outputs[:5].clone().requires_grad_()  # a few rows: gradcheck perturbs every entry
     for spec in (SPEC, GAUSS):
-        assert torch.autograd.gradcheck(lambda o: companion.mixed_reconstruction_loss(o, batch, spec)["total"], (x,))
+        assert torch.autograd.gradcheck(lambda o: companion.mixed_reconstruction_loss(o, batch[:5], spec)["total"], (x,))
 
 
 def test_mixed_reconstruction_empty_spec_and_extremes(gen):
