@@ -1,9 +1,12 @@
-"""Focal losses, computed in log space (re-exported by ``companion.imbalance``).
+"""Focal losses, computed without cancellation (re-exported by ``companion.imbalance``).
 
-The modulating factor (1 - p_t)^gamma is evaluated as exp(gamma * log(1 - p_t)) with
-log(1 - p_t) taken from log-sigmoid or from a log-sum-exp over the other classes, so that the
-gradient stays finite for every gamma >= 0 and any finite logits: the probability-space form
-(1 - p_t) ** gamma has an infinite derivative at p_t = 1 when gamma < 1.
+The softmax focal loss evaluates the modulating factor (1 - p_t)^gamma as
+exp(gamma * log(1 - p_t)) with log(1 - p_t) a log-sum-exp over the other classes. The binary
+focal loss is a ``torch.autograd.Function`` whose forward computes the loss and its closed-form
+gradient together (derivations beside the code), from sigmoid(z) and sigmoid(-z) computed
+separately, never 1 - p. Both keep the gradient finite for every gamma >= 0 and any finite
+logits: the probability-space form (1 - p_t) ** gamma has an infinite derivative at p_t = 1
+when gamma < 1.
 """
 from __future__ import annotations
 
@@ -82,6 +85,136 @@ def focal_loss(logits, target, *, gamma=2.0, alpha=None, ignore_index=-100, redu
     return C.reduce(loss, reduction, denominator).to(logits.dtype)
 
 
+def _binary_focal_kernel(z, y, gamma, alpha, scale, need_grad=True, hard=False):
+    """Elementwise binary focal loss and its closed-form gradient.
+
+    ``z``, ``y`` in the compute dtype; ``alpha`` a float or None; ``hard`` says that every
+    target is 0 or 1. Returns ``(w, bce, grad)`` with the elementwise loss ``w * bce``; ``w``
+    and ``grad`` carry the factor ``scale`` (1/n for a mean), ``grad`` is None unless
+    ``need_grad``.
+    """
+    if alpha is None:
+        a0 = a1 = scale
+    else:
+        # scale * a_t = scale * (alpha y + (1 - alpha)(1 - y)): a lerp from (1 - alpha) to alpha
+        a0, a1 = scale * (1.0 - alpha), scale * alpha
+    if hard:
+        return _binary_focal_hard(z, y, gamma, a0, a1, need_grad)
+    return _binary_focal_soft(z, y, gamma, a0, a1, need_grad)
+
+
+def _scalar(x, like):
+    return torch.tensor(x, dtype=like.dtype, device=like.device)
+
+
+def _modulating(s, gamma):
+    """s^gamma for s in [0, 1]: exp(gamma log s) (log 0 = -inf gives 0), s * s for gamma = 2."""
+    if gamma == 1.0:
+        return s
+    if gamma == 2.0:
+        return s * s
+    return torch.log(s).mul_(gamma).exp_()
+
+
+def _binary_focal_hard(z, y, gamma, a0, a1, need_grad):
+    """Targets in {0, 1}: everything is a function of the signed logit u = (2y - 1) z.
+
+    With p_t = sigmoid(u) and 1 - p_t = sigmoid(-u), both computed directly (no 1 - p):
+
+        loss = a_t sigmoid(-u)^gamma softplus(-u)          (softplus(-u) = -log p_t = BCE)
+        d loss / du = -a_t sigmoid(-u)^gamma [gamma sigmoid(u) softplus(-u) + sigmoid(-u)]
+
+    using d sigmoid(-u)/du = -sigmoid(u) sigmoid(-u) and d softplus(-u)/du = -sigmoid(-u); the
+    chain rule's (1 - p_t)^(gamma - 1) has been multiplied through by 1 - p_t, so no factor is
+    infinite at p_t = 1 for gamma < 1 (torchvision's NaN), and d loss / dz = (2y - 1) d loss / du.
+    """
+    sign = torch.lerp(_scalar(-1.0, z), _scalar(1.0, z), y)   # 2y - 1
+    u = z * sign
+    neg_u = torch.neg(u)
+    one_minus_pt = torch.sigmoid(neg_u)
+    bce = F.softplus(neg_u)
+    w = torch.lerp(_scalar(a0, z), _scalar(a1, z), y)          # scale * a_t
+    if gamma != 0.0:
+        w.mul_(_modulating(one_minus_pt, gamma))
+    if not need_grad:
+        return w, bce, None
+    # gamma p_t bce + (1 - p_t), then times -w (2y - 1)
+    grad = torch.addcmul(one_minus_pt, torch.sigmoid(u), bce, value=gamma) if gamma else one_minus_pt
+    return w, bce, grad.mul_(w).mul_(sign).neg_()
+
+
+def _binary_focal_soft(z, y, gamma, a0, a1, need_grad):
+    """Soft targets y in [0, 1]. With p = sigmoid(z), q = sigmoid(-z) and s = 1 - p_t = y q + (1 - y) p:
+
+        loss = a_t s^gamma bce,    bce = y softplus(-z) + (1 - y) softplus(z)
+        d bce / dz = p - y = (1 - y) p - y q
+        d s / dz   = (1 - 2y) p q                        (dp/dz = p q, dq/dz = -p q)
+        d s^gamma / dz = gamma s^gamma (1 - 2y) r,       r = p q / s
+        d loss / dz = a_t s^gamma [gamma (1 - 2y) r bce + (p - y)]
+
+    No step subtracts probabilities: q is sigmoid(-z), not 1 - p, and s, bce and p - y are
+    each a lerp between two terms computed without cancellation (torch.lerp returns its end
+    exactly at weight 1 and its start at weight 0). The ratio r = p q / s lies in [0, 1] (p at
+    y = 1, q at y = 0), so unlike gamma s^(gamma - 1) -- infinite at s = 0 for gamma < 1 --
+    every factor is finite. Where s underflows to 0, s^gamma = 0 and the clamp in r only
+    avoids 0/0 in a term that s^gamma then multiplies by 0.
+    """
+    p = torch.sigmoid(z)
+    neg_z = torch.neg(z)
+    q = torch.sigmoid(neg_z)                       # 1 - p without cancellation
+    s = torch.lerp(p, q, y)                        # 1 - p_t = (1 - y) p + y q
+    # -log sigmoid(z) = softplus(-z), -log(1 - sigmoid(z)) = softplus(z): BCE from logits
+    bce = torch.lerp(F.softplus(z), F.softplus(neg_z), y)
+    w = torch.lerp(_scalar(a0, z), _scalar(a1, z), y)          # scale * a_t
+    if gamma != 0.0:
+        w.mul_(_modulating(s, gamma))
+    if not need_grad:
+        return w, bce, None
+    pq = p * q
+    grad = torch.lerp(p, q.neg_(), y)              # p - y = (1 - y) p - y q
+    if gamma != 0.0:
+        r = pq.div_(s.clamp_min(torch.finfo(s.dtype).tiny)).mul_(bce)   # r * bce
+        grad.addcmul_(torch.rsub(y, 1.0, alpha=2.0), r, value=gamma)    # + gamma (1 - 2y) r bce
+    return w, bce, grad.mul_(w)
+
+
+class _BinaryFocalLoss(torch.autograd.Function):
+    """Forward computes the loss and its gradient together; backward scales by grad_output.
+
+    The gradient buffer is handed over on the first backward; a second backward through the
+    same graph (``retain_graph=True``) recomputes it from the saved inputs.
+    """
+
+    @staticmethod
+    def forward(ctx, logits, target, gamma, alpha, reduction, hard):
+        ctx.save_for_backward(logits, target)
+        ctx.gamma, ctx.alpha, ctx.reduction, ctx.hard = gamma, alpha, reduction, hard
+        w, bce, grad = _binary_focal_kernel(*_binary_focal_inputs(ctx, logits, target))
+        ctx.grad = None if grad is None else grad.to(logits.dtype)
+        if reduction == "none":
+            return (w * bce).to(logits.dtype)
+        # sum of w * bce without a temporary; w carries 1/n for the mean (0 when n = 0)
+        return torch.dot(w.reshape(-1), bce.reshape(-1)).to(logits.dtype)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_output):
+        grad, ctx.grad = ctx.grad, None
+        if grad is None:  # second backward: recompute
+            logits, target = ctx.saved_tensors
+            grad = _binary_focal_kernel(*_binary_focal_inputs(ctx, logits, target))[2].to(logits.dtype)
+        if ctx.reduction == "none" or bool(grad_output != 1):
+            grad = grad * grad_output
+        return grad, None, None, None, None, None
+
+
+def _binary_focal_inputs(ctx, logits, target):
+    dtype = C.compute_dtype(logits)
+    n = logits.numel()
+    ctx.scale = (1.0 / n if n else 0.0) if ctx.reduction == "mean" else 1.0
+    return logits.to(dtype), target.to(dtype), ctx.gamma, ctx.alpha, ctx.scale, ctx.needs_input_grad[0], ctx.hard
+
+
 def binary_focal_loss(logits, target, *, gamma=2.0, alpha=0.25, reduction="mean"):
     r"""Sigmoid focal loss with torchvision's semantics, computed in log space.
 
@@ -93,6 +226,12 @@ def binary_focal_loss(logits, target, *, gamma=2.0, alpha=0.25, reduction="mean"
     Equals ``torchvision.ops.sigmoid_focal_loss(logits, target, alpha, gamma, reduction)``
     wherever that is finite, and stays finite where it is not (:math:`\gamma < 1` at saturated
     logits). Soft targets in ``[0, 1]`` are allowed, as in torchvision.
+
+    The gradient with respect to ``logits`` is computed in closed form during forward (a
+    custom autograd Function, about a third of the elementwise passes of the composed
+    formula); hard targets (all 0 or 1) take a shorter signed-logit path. When ``target``
+    itself requires grad the loss is composed of differentiable log-space torch ops instead,
+    so gradients reach the target too. Double backward through ``logits`` is not supported.
 
     Args:
         logits: floating tensor of any shape.
@@ -124,8 +263,10 @@ def binary_focal_loss(logits, target, *, gamma=2.0, alpha=0.25, reduction="mean"
     C.check_floating(target, "target")
     C.check_same_shape("logits", logits, "target", target)
     C.check_same_device("logits", logits, "target", target)
-    if target.numel() and bool(((target < 0) | (target > 1)).any()):
-        raise ValueError("target must lie in [0, 1]")
+    if target.numel():
+        lo, hi = torch.aminmax(target)  # one pass over the target
+        if bool(lo < 0) or bool(hi > 1):
+            raise ValueError("target must lie in [0, 1]")
     if alpha is not None:
         if isinstance(alpha, bool) or not isinstance(alpha, (int, float)):
             raise TypeError(f"alpha must be a number or None, got {type(alpha).__name__}")
@@ -133,6 +274,17 @@ def binary_focal_loss(logits, target, *, gamma=2.0, alpha=0.25, reduction="mean"
             raise ValueError(f"alpha must lie in [0, 1] (or be None / negative for no balancing), got {alpha}")
         if alpha < 0:
             alpha = None
+        else:
+            alpha = float(alpha)
+    if target.requires_grad and torch.is_grad_enabled():
+        return _binary_focal_autograd(logits, target, g, alpha, reduction)
+    # hard targets (all 0 or 1) take the shorter signed-logit path; the result is the same
+    hard = bool(torch.equal(target, torch.round(target))) if target.numel() else True
+    return _BinaryFocalLoss.apply(logits, target, g, alpha, reduction, hard)
+
+
+def _binary_focal_autograd(logits, target, gamma, alpha, reduction):
+    """The same loss composed of log-space torch ops, for gradients with respect to ``target``."""
     dtype = C.compute_dtype(logits)
     z, y = logits.to(dtype), target.to(dtype)
     log_sig = F.logsigmoid(z)        # log p
@@ -140,7 +292,7 @@ def binary_focal_loss(logits, target, *, gamma=2.0, alpha=0.25, reduction="mean"
     bce = -(y * log_sig + (1.0 - y) * log_sig_neg)
     # 1 - p_t = y (1 - p) + (1 - y) p; in logs a log-add-exp, with log 0 = -inf where y is 0 or 1
     log_one_minus_pt = torch.logaddexp(torch.log(y) + log_sig_neg, torch.log1p(-y) + log_sig)
-    loss = _modulator(log_one_minus_pt, g) * bce
+    loss = _modulator(log_one_minus_pt, gamma) * bce
     if alpha is not None:
         loss = (alpha * y + (1.0 - alpha) * (1.0 - y)) * loss
     return C.reduce(loss, reduction).to(logits.dtype)
