@@ -1,7 +1,6 @@
 """Mixed-type reconstruction loss (companion.tabular)."""
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pytest
