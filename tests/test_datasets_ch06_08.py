@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from companion.datasets import correlated_multilabel, secondary_structure
+from companion.datasets import correlated_multilabel, secondary_structure, taxonomy_blobs
 
 
 def test_correlated_multilabel_shapes_and_determinism():
@@ -77,3 +77,29 @@ def test_secondary_structure_signal_controls_difficulty():
 def test_secondary_structure_rejects_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         secondary_structure(**kwargs)
+
+
+def test_taxonomy_blobs_shapes_determinism_and_tree_geometry():
+    from companion import Tree
+
+    tree = Tree.from_paths({"cat": ["mammal", "feline", "cat"], "lion": ["mammal", "feline", "lion"],
+                            "dog": ["mammal", "canine", "dog"], "eagle": ["bird", "eagle"]})
+    x, y = taxonomy_blobs(tree, 400, dim=6, spread=3.0, decay=0.1, std=0.05, seed=2,
+                          dtype=torch.float64)
+    assert x.shape == (1600, 6) and y.bincount().tolist() == [400] * 4
+    x2, y2 = taxonomy_blobs(tree, 400, dim=6, spread=3.0, decay=0.1, std=0.05, seed=2,
+                            dtype=torch.float64)
+    assert torch.equal(x, x2) and torch.equal(y, y2)
+    centre = torch.stack([x[y == k].mean(0) for k in range(4)])
+    dist = torch.cdist(centre, centre)
+    # siblings (cat, lion) are closer than cousins (cat, dog), these closer than cat and eagle
+    assert dist[0, 1] < dist[0, 2] < dist[0, 3]
+
+
+def test_taxonomy_blobs_rejects_bad_arguments():
+    from companion import Tree
+
+    with pytest.raises(ValueError, match="n_per_leaf must be"):
+        taxonomy_blobs(Tree([-1, 0, 0]), 0)
+    with pytest.raises(ValueError, match="decay must be"):
+        taxonomy_blobs(Tree([-1, 0, 0]), 3, decay=-1.0)

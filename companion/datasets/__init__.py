@@ -4,6 +4,7 @@ Every generator takes ``seed`` (an int) or ``generator`` (a ``torch.Generator``)
 tensors, and runs in well under a second at the sizes the chapters use.
 """
 from ._ch06 import correlated_multilabel
+from ._ch07 import taxonomy_blobs
 from ._ch08 import secondary_structure
 from ._imbalance import imbalanced_blobs
 from ._moons import two_moons
@@ -16,7 +17,7 @@ from ._tabular import mixed_table
 from ._ood import ood_split
 
 __all__ = [
-    "imbalanced_blobs", "correlated_multilabel", "secondary_structure",
+    "imbalanced_blobs", "correlated_multilabel", "taxonomy_blobs", "secondary_structure",
     "two_moons", "ordinal_data",
     "simulated_annotators",
     "missing_multilabel", "Corridor", "tiny_corpus", "mixed_table", "ood_split",
