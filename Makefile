@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 JB     := $(VENV)/bin/jupyter-book
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup book book-strict test unit nbval notebooks clean
+.PHONY: setup book book-strict test unit nbval notebooks bench bench-smoke clean
 
 setup: $(STAMP)
 
@@ -34,7 +34,15 @@ nbval: $(STAMP)
 	$(PY) -m pytest -q $(NBVAL) notebooks
 
 ## test: everything CI runs
-test: unit nbval book-strict
+test: unit nbval bench-smoke book-strict
+
+## bench: the full benchmark (a few minutes); rewrites bench/results/, which the book includes
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+## bench-smoke: the benchmark at tiny sizes (seconds), writing to _build/bench-smoke/
+bench-smoke: $(STAMP)
+	$(PY) bench/run.py --smoke
 
 ## notebooks: regenerate the stored notebooks by executing the chapters
 notebooks: $(STAMP)
