@@ -98,7 +98,8 @@ def smooth_labels(target, num_classes, alpha, *, dtype=None):
         return ((1.0 - a) * y + a / k).to(target.dtype)
     _check_index_target(target, k)
     out = _out_dtype(dtype)
-    y = torch.nn.functional.one_hot(target.long(), k).to(C.compute_dtype(torch.empty(0, dtype=out)))
+    # built in float32 at least, so that alpha / K is not rounded before the final cast
+    y = torch.nn.functional.one_hot(target.long(), k).to(torch.promote_types(out, torch.float32))
     return ((1.0 - a) * y + a / k).to(out)
 
 
