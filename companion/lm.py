@@ -151,10 +151,12 @@ def _lce_chunks(h, w, b, t, chunk_size, *, scale=1.0, row_scale=None, need_grad_
     need_grad = need_grad_hidden or need_grad_weight or need_grad_bias
     loss = torch.empty(n, dtype=h.dtype, device=h.device)
     grad_h = torch.empty_like(h) if need_grad_hidden else None
-    grad_w = torch.zeros_like(w) if need_grad_weight else None
+    # the first chunk's addmm (beta = 0) overwrites grad_w: no pass to zero it first
+    grad_w = torch.empty_like(w) if need_grad_weight else None
     grad_b = torch.zeros(v, dtype=h.dtype, device=h.device) if need_grad_bias else None
     if n == 0:
-        return loss, grad_h, grad_w, grad_b
+        return loss, grad_h, None if grad_w is None else grad_w.zero_(), grad_b
+    tiny = torch.finfo(h.dtype).tiny
     buf = torch.empty(min(chunk_size, n), v, dtype=h.dtype, device=h.device)
     for start in range(0, n, chunk_size):
         stop = min(start + chunk_size, n)
@@ -165,13 +167,22 @@ def _lce_chunks(h, w, b, t, chunk_size, *, scale=1.0, row_scale=None, need_grad_
             torch.mm(h_c, w.t(), out=z)
         else:
             torch.addmm(b, h_c, w.t(), out=z)
-        z_t = z.gather(1, t_c).squeeze(1)
-        z_max, arg_max = z.max(dim=1, keepdim=True)
-        # z <- softmax(z) in place, one fused pass per row (no second (chunk, V) buffer)
+        # z <- softmax(z) in place: one fused pass per row, no second (chunk, V) buffer
         torch._softmax(z, 1, False, out=z)
-        # logsumexp(z) = z_max - log p_max, since p_max = exp(z_max - lse) >= 1/V never
-        # underflows; so loss = lse - z_t is exact in log space, with no log(softmax)
-        loss[start:stop] = (z_max - torch.log(z.gather(1, arg_max))).squeeze(1) - z_t
+        p_t = z.gather(1, t_c).squeeze(1)
+        # loss = -log p_t, exact while p_t is a normal float (its relative error is a few
+        # ulps, so the loss's absolute error is too); rows whose p_t underflowed (a loss
+        # above ~87 nats in float32) get lse - z_t from their own logits, recomputed
+        loss_c = loss[start:stop]
+        torch.neg(torch.log(p_t), out=loss_c)
+        small = p_t < tiny
+        if bool(small.any()):
+            rows = small.nonzero().squeeze(1)
+            z_rows = h_c.index_select(0, rows) @ w.t()
+            if b is not None:
+                z_rows = z_rows + b
+            t_rows = t_c.index_select(0, rows)
+            loss_c[rows] = torch.logsumexp(z_rows, 1) - z_rows.gather(1, t_rows).squeeze(1)
         if not need_grad:
             continue
         # d loss_n / d z_n = softmax(z_n) - onehot(t_n): subtract the one-hot in place
@@ -184,7 +195,7 @@ def _lce_chunks(h, w, b, t, chunk_size, *, scale=1.0, row_scale=None, need_grad_
             grad_b.add_(z.sum(0), alpha=scale)
         if need_grad_weight:
             # matrix product 2 of 3: d/dW = sum_n G_n h_n^T = G^T H, accumulated over chunks
-            grad_w.addmm_(z.t(), h_c, alpha=scale)
+            grad_w.addmm_(z.t(), h_c, beta=0.0 if start == 0 else 1.0, alpha=scale)
         if need_grad_hidden:
             # matrix product 3 of 3: d/dh_n = W^T G_n, i.e. G W for the chunk
             torch.mm(z, w, out=grad_h[start:stop])

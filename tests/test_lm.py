@@ -280,3 +280,18 @@ def test_lce_cuda_matches_cpu(gen):
     torch.testing.assert_close(cuda.cpu(), cpu, atol=1e-5, rtol=1e-5)
     with pytest.raises(ValueError, match="weight is on cpu but hidden is on cuda"):
         companion.chunked_linear_cross_entropy(hidden.cuda(), weight, target.cuda())
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_lce_rows_whose_softmax_underflows(dtype):
+    # the first row's target probability is exp(-2000): 0 in any float, the loss still exact
+    hidden = torch.tensor([[100.0, 0.0], [0.1, 0.2], [-3.0, 1.0]], dtype=dtype, requires_grad=True)
+    weight = torch.tensor([[10.0, 0.0], [-10.0, 0.0], [0.0, 1.0]], dtype=dtype, requires_grad=True)
+    target = torch.tensor([1, 2, 0])
+    ours = companion.chunked_linear_cross_entropy(hidden, weight, target, chunk_size=2, reduction="none")
+    theirs = _naive(hidden, weight, target, reduction="none")
+    tol = 1e-12 if dtype == torch.float64 else 1e-6
+    torch.testing.assert_close(ours, theirs, atol=tol, rtol=tol)
+    assert ours[0].item() == pytest.approx(2000.0, rel=tol)
+    for a, b in zip(_grads(ours, [hidden, weight]), _grads(theirs, [hidden, weight])):
+        torch.testing.assert_close(a, b, atol=tol, rtol=tol)
