@@ -128,19 +128,21 @@ def _binary_focal_hard(z, y, gamma, a0, a1, need_grad):
     chain rule's (1 - p_t)^(gamma - 1) has been multiplied through by 1 - p_t, so no factor is
     infinite at p_t = 1 for gamma < 1 (torchvision's NaN), and d loss / dz = (2y - 1) d loss / du.
     """
-    sign = torch.lerp(_scalar(-1.0, z), _scalar(1.0, z), y)   # 2y - 1
-    u = z * sign
-    neg_u = torch.neg(u)
+    neg_sign = torch.lerp(_scalar(1.0, z), _scalar(-1.0, z), y)   # 1 - 2y = -(2y - 1)
+    neg_u = z * neg_sign
     one_minus_pt = torch.sigmoid(neg_u)
     bce = F.softplus(neg_u)
-    w = torch.lerp(_scalar(a0, z), _scalar(a1, z), y)          # scale * a_t
+    w = torch.lerp(_scalar(a0, z), _scalar(a1, z), y)              # scale * a_t
     if gamma != 0.0:
         w.mul_(_modulating(one_minus_pt, gamma))
     if not need_grad:
         return w, bce, None
-    # gamma p_t bce + (1 - p_t), then times -w (2y - 1)
-    grad = torch.addcmul(one_minus_pt, torch.sigmoid(u), bce, value=gamma) if gamma else one_minus_pt
-    return w, bce, grad.mul_(w).mul_(sign).neg_()
+    # gamma p_t bce + (1 - p_t), then times -w (2y - 1) = w (1 - 2y)
+    if gamma != 0.0:
+        grad = torch.addcmul(one_minus_pt, torch.sigmoid(neg_u.neg_()), bce, value=gamma)
+    else:
+        grad = one_minus_pt
+    return w, bce, grad.mul_(w).mul_(neg_sign)
 
 
 def _binary_focal_soft(z, y, gamma, a0, a1, need_grad):
