@@ -98,16 +98,76 @@ def cross_entropy(logits, target, *, weight=None, label_smoothing=0.0, ignore_in
     C.check_hard_target(logits, target, ignore_index=ignore_index)
     valid = target != ignore_index
     safe = torch.where(valid, target, torch.zeros_like(target)).long()
+    if w is not None and w.requires_grad:  # the closed-form backward has no gradient for weight
+        return _hard_cross_entropy(log_p, safe, valid, w, eps, reduction).to(out_dtype)
+    return _HardCrossEntropy.apply(z, log_p.detach(), safe, valid, w, eps, reduction).to(out_dtype)
+
+
+def _hard_cross_entropy(log_p, safe, valid, w, eps, reduction):
+    """Hard-target cross-entropy from log-probabilities, composed of differentiable torch ops."""
+    k = log_p.shape[-1]
     nll = -log_p.gather(-1, safe.unsqueeze(-1)).squeeze(-1)
     w_y = torch.ones_like(nll) if w is None else w[safe]
     loss = w_y * nll
     if eps:
         # the uniform part of the smoothed target: eps/K * sum_k w_k (-log p_k)
-        smooth = -(log_p if w is None else log_p * w).sum(-1)
+        smooth = -(log_p.sum(-1) if w is None else log_p @ w)
         loss = (1.0 - eps) * loss + (eps / k) * smooth
     loss = torch.where(valid, loss, torch.zeros_like(loss))
     denominator = torch.where(valid, w_y, torch.zeros_like(w_y)).sum()
-    return C.reduce(loss, reduction, denominator).to(out_dtype)
+    return C.reduce(loss, reduction, denominator)
+
+
+class _HardCrossEntropy(torch.autograd.Function):
+    """Hard-target cross-entropy with its gradient in closed form (one pass over the logits).
+
+    The loss of row n is l_n = -sum_k w_k t_nk log p_nk with t_n = (1 - eps) e_y + (eps/K) 1,
+    and since sum_k p_nk = 1,
+
+        d l_n / d z_n = c_n p_n - (1 - eps) w_y e_y - (eps/K) w,
+        c_n = sum_k w_k t_nk = (1 - eps) w_y + (eps/K) sum_k w_k,
+
+    so backward forms exp(log p) scaled by each row's weight and subtracts the target's terms
+    in place, instead of building the gradient of log p and running log-softmax's backward.
+    Under ``create_graph=True`` backward differentiates the composed form instead, so that
+    higher derivatives stay available.
+    """
+
+    @staticmethod
+    def forward(ctx, z, log_p, safe, valid, w, eps, reduction):
+        ctx.save_for_backward(z, log_p, safe, valid, w)
+        ctx.eps, ctx.reduction = eps, reduction
+        return _hard_cross_entropy(log_p, safe, valid, w, eps, reduction)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        z, log_p, safe, valid, w = ctx.saved_tensors
+        eps, reduction, k = ctx.eps, ctx.reduction, z.shape[-1]
+        if torch.is_grad_enabled():  # double backward: differentiate the composed form
+            loss = _hard_cross_entropy(F.log_softmax(z, dim=-1), safe, valid, w, eps, reduction)
+            # the first derivative, built so that it is differentiable with respect to z
+            (grad,) = torch.autograd.grad(loss, z, grad_output, create_graph=True)
+            return grad, None, None, None, None, None, None
+        w_y = torch.ones(safe.shape, dtype=z.dtype, device=z.device) if w is None else w[safe]
+        # each row's share of grad_output: 1 / sum of counted weights for the mean, 0 if ignored
+        g = grad_output.expand(valid.shape) if reduction == "none" else grad_output
+        if reduction == "mean":
+            den = torch.where(valid, w_y, torch.zeros_like(w_y)).sum()
+            g = torch.where(den > 0, g / torch.where(den > 0, den, torch.ones_like(den)), torch.zeros_like(g))
+        g = torch.where(valid, g.expand(valid.shape), torch.zeros_like(w_y))
+        c = (1.0 - eps) * w_y + (eps / k) * (k if w is None else w.sum())
+        grad = torch.exp(log_p)                                   # p
+        if eps and w is None:
+            # g c p - g eps/K in one pass, written over p
+            torch.addcmul((-(eps / k) * g).unsqueeze(-1), grad, (g * c).unsqueeze(-1), out=grad)
+        else:
+            grad.mul_((g * c).unsqueeze(-1))
+            if eps:
+                # - g_n (eps/K) w_k: an outer product added in place
+                grad.view(-1, k).addr_(g.reshape(-1), w, alpha=-(eps / k))
+        # - g_n (1 - eps) w_y at the target class
+        grad.scatter_add_(-1, safe.unsqueeze(-1), (-(1.0 - eps) * g * w_y).unsqueeze(-1))
+        return grad, None, None, None, None, None, None
 
 
 def binary_cross_entropy(logits, target, *, pos_weight=None, weight=None, mask=None,
