@@ -225,36 +225,37 @@ def binary_cross_entropy(logits, target, *, pos_weight=None, weight=None, mask=N
     C.check_floating(target, "target")
     C.check_same_shape("logits", logits, "target", target)
     C.check_same_device("logits", logits, "target", target)
-    if target.numel() and bool(((target < 0) | (target > 1)).any()):
-        raise ValueError("target must lie in [0, 1]")
-    dtype = C.compute_dtype(logits)
-    z, y = logits.to(dtype), target.to(dtype)
-    # log(1 - sigmoid(z)) = -softplus(z) and log(sigmoid(z)) = -softplus(-z): no overflow
-    pos_term = F.softplus(-z)
-    neg_term = F.softplus(z)
-    if pos_weight is not None:
-        C.check_floating(pos_weight, "pos_weight")
-        C.check_same_device("logits", logits, "pos_weight", pos_weight)
-        C.check_broadcastable_to(pos_weight, logits.shape, "pos_weight")
-        if bool((pos_weight < 0).any()):
-            raise ValueError("pos_weight must be non-negative")
-        pos_term = pos_term * pos_weight.to(dtype)
-    loss = y * pos_term + (1.0 - y) * neg_term
-    if weight is not None:
-        C.check_floating(weight, "weight")
-        C.check_same_device("logits", logits, "weight", weight)
-        C.check_broadcastable_to(weight, logits.shape, "weight")
-        loss = loss * weight.to(dtype)
-    denominator = None
+    if target.numel():
+        lo, hi = torch.aminmax(target)
+        if lo < 0 or hi > 1:
+            raise ValueError("target must lie in [0, 1]")
+    for name, extra in (("pos_weight", pos_weight), ("weight", weight)):
+        if extra is not None:
+            C.check_floating(extra, name)
+            C.check_same_device("logits", logits, name, extra)
+            C.check_broadcastable_to(extra, logits.shape, name)
+    if pos_weight is not None and bool((pos_weight < 0).any()):
+        raise ValueError("pos_weight must be non-negative")
     if mask is not None:
         C.check_tensor(mask, "mask")
         if mask.dtype != torch.bool:
             raise TypeError(f"mask must be a boolean tensor, got dtype {mask.dtype}")
         C.check_same_shape("logits", logits, "mask", mask)
         C.check_same_device("logits", logits, "mask", mask)
-        loss = torch.where(mask, loss, torch.zeros_like(loss))
-        denominator = mask.sum()
-    return C.reduce(loss, reduction, denominator).to(logits.dtype)
+
+    dtype = C.compute_dtype(logits)
+    cast = lambda t: None if t is None else t.to(dtype)
+    # PyTorch's fused kernel evaluates w [beta y softplus(-z) + (1 - y) softplus(z)] in the
+    # stable form (1 - y) z + (1 + (beta - 1) y) softplus(-z): no log of a probability
+    if mask is None:
+        return F.binary_cross_entropy_with_logits(
+            logits.to(dtype), target.to(dtype), weight=cast(weight), pos_weight=cast(pos_weight),
+            reduction=reduction).to(logits.dtype)
+    loss = F.binary_cross_entropy_with_logits(
+        logits.to(dtype), target.to(dtype), weight=cast(weight), pos_weight=cast(pos_weight),
+        reduction="none")
+    loss = torch.where(mask, loss, torch.zeros_like(loss))
+    return C.reduce(loss, reduction, mask.sum()).to(logits.dtype)
 
 
 def entropy(probs, dim=-1):
