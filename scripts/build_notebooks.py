@@ -34,6 +34,10 @@ def build(src: pathlib.Path) -> float:
                    resources={"metadata": {"path": str(STORE)}}).execute()
     seconds = time.perf_counter() - start
     nb.metadata.setdefault("jupytext", {})["formats"] = "book//md:myst,notebooks//ipynb"
+    # a chapter executed twice must store the same file: fixed cell ids, no execution timestamps
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"{src.stem[:50]}-{i:03d}"
+        cell.metadata.pop("execution", None)
     nbformat.write(nb, STORE / f"{src.stem}.ipynb")
     return seconds
 
