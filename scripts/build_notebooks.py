@@ -26,6 +26,19 @@ def chapters() -> list[pathlib.Path]:
     return sorted(p for p in BOOK.glob("*.md") if "kernelspec:" in p.read_text().split("\n---", 1)[0])
 
 
+def coalesce_streams(outputs: list) -> list:
+    """Merge consecutive writes to the same stream: how stdout is split depends on timing."""
+    merged = []
+    for out in outputs:
+        prev = merged[-1] if merged else None
+        if (out.output_type == "stream" and prev is not None and prev.output_type == "stream"
+                and prev.name == out.name):
+            prev.text += out.text
+        else:
+            merged.append(out)
+    return merged
+
+
 def build(src: pathlib.Path) -> float:
     nb = jupytext.read(src)
     start = time.perf_counter()
@@ -38,6 +51,8 @@ def build(src: pathlib.Path) -> float:
     for i, cell in enumerate(nb.cells):
         cell.id = f"{src.stem[:50]}-{i:03d}"
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = coalesce_streams(cell.outputs)
     nbformat.write(nb, STORE / f"{src.stem}.ipynb")
     return seconds
 
