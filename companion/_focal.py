@@ -227,7 +227,10 @@ def binary_focal_loss(logits, target, *, gamma=2.0, alpha=0.25, reduction="mean"
 
     Equals ``torchvision.ops.sigmoid_focal_loss(logits, target, alpha, gamma, reduction)``
     wherever that is finite, and stays finite where it is not (:math:`\gamma < 1` at saturated
-    logits). Soft targets in ``[0, 1]`` are allowed, as in torchvision.
+    logits). Soft targets in ``[0, 1]`` are allowed, as in torchvision; note that for a soft
+    target :math:`y` this applies one factor :math:`(1-p_t)^\gamma` to the soft-target BCE, which
+    is *not* the expected focal loss :math:`y\,\ell(z, 1) + (1-y)\,\ell(z, 0)` (Chapter 2
+    compares the two).
 
     The gradient with respect to ``logits`` is computed in closed form during forward (a
     custom autograd Function, about a third of the elementwise passes of the composed
