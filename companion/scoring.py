@@ -170,15 +170,23 @@ def _check_n_bins(n_bins):
     return n_bins
 
 
-def _binned(probs, target, n_bins):
+def _binned(probs, target, n_bins, class_index):
     """Per-bin counts, summed confidences and summed correctness over equal-width bins."""
     _check_probs(probs)
     _check_n_bins(n_bins)
     C.check_hard_target(probs, target)
-    q = probs.to(C.compute_dtype(probs)).reshape(-1, probs.shape[-1])
+    k = probs.shape[-1]
+    if class_index is not None and (isinstance(class_index, bool) or not isinstance(class_index, int)
+                                    or not 0 <= class_index < k):
+        raise ValueError(f"class_index must be None or an int in [0, {k}), got {class_index!r}")
+    q = probs.to(C.compute_dtype(probs)).reshape(-1, k)
     y = target.reshape(-1).long()
-    confidence, predicted = q.max(-1)
-    correct = (predicted == y).to(q.dtype)
+    if class_index is None:   # top-label: the predicted class's probability, right or wrong
+        confidence, predicted = q.max(-1)
+        correct = (predicted == y).to(q.dtype)
+    else:                     # one class's probability against how often that class occurs
+        confidence = q[:, class_index]
+        correct = (y == class_index).to(q.dtype)
     # bins (0, 1/B], (1/B, 2/B], ...; confidence 0 joins the first bin
     index = (torch.ceil(confidence * n_bins).long() - 1).clamp(0, n_bins - 1)
     zeros = torch.zeros(n_bins, dtype=q.dtype, device=q.device)
@@ -188,7 +196,7 @@ def _binned(probs, target, n_bins):
     return count, conf_sum, correct_sum
 
 
-def expected_calibration_error(probs, target, *, n_bins=15):
+def expected_calibration_error(probs, target, *, n_bins=15, class_index=None):
     r"""Expected calibration error over ``n_bins`` equal-width confidence bins.
 
     .. math::
@@ -203,6 +211,11 @@ def expected_calibration_error(probs, target, *, n_bins=15):
         probs: ``(..., K)`` predicted probabilities.
         target: ``(...)`` integer class indices.
         n_bins: number of equal-width bins :math:`B \ge 1`.
+        class_index: ``None`` (default) for top-label calibration. An int :math:`c` bins by
+            :math:`q_{ic}` instead and compares with the frequency of :math:`y_i = c`: the
+            calibration of one class's probability (``class_index=1`` for the positive class of
+            a binary model). Top-label bins can hide a model that is over-confident on one
+            class and under-confident on the other, because the two errors cancel in a bin.
 
     Returns:
         A scalar tensor in ``[0, 1]`` (0 for an empty batch), in the dtype of ``probs``.
@@ -210,7 +223,7 @@ def expected_calibration_error(probs, target, *, n_bins=15):
     Raises:
         TypeError: ``probs`` is not floating or ``target`` is not an integer tensor.
         ValueError: shapes disagree, a class index is out of range, a probability leaves
-            ``[0, 1]``, or ``n_bins`` is not a positive int.
+            ``[0, 1]``, ``n_bins`` is not a positive int, or ``class_index`` is out of range.
 
     Example:
         >>> import torch
@@ -227,13 +240,13 @@ def expected_calibration_error(probs, target, *, n_bins=15):
     See also:
         Chapter 1 (calibration after reweighting) and Chapter 17.
     """
-    count, conf_sum, correct_sum = _binned(probs, target, n_bins)
+    count, conf_sum, correct_sum = _binned(probs, target, n_bins, class_index)
     n = count.sum()
     gap = (correct_sum - conf_sum).abs()  # n_b |acc_b - conf_b|
     return torch.where(n > 0, gap.sum() / n.clamp_min(1.0), torch.zeros_like(n)).to(probs.dtype)
 
 
-def reliability_curve(probs, target, *, n_bins=15):
+def reliability_curve(probs, target, *, n_bins=15, class_index=None):
     r"""Accuracy against confidence in ``n_bins`` equal-width bins: a reliability diagram.
 
     .. math::
@@ -248,6 +261,11 @@ def reliability_curve(probs, target, *, n_bins=15):
         probs: ``(..., K)`` predicted probabilities.
         target: ``(...)`` integer class indices.
         n_bins: number of equal-width bins :math:`B \ge 1`.
+        class_index: ``None`` (default) for top-label calibration. An int :math:`c` bins by
+            :math:`q_{ic}` instead and compares with the frequency of :math:`y_i = c`: the
+            calibration of one class's probability (``class_index=1`` for the positive class of
+            a binary model). Top-label bins can hide a model that is over-confident on one
+            class and under-confident on the other, because the two errors cancel in a bin.
 
     Returns:
         A dict of ``(n_bins,)`` tensors: ``"confidence"`` and ``"accuracy"`` (the bin means;
@@ -257,7 +275,7 @@ def reliability_curve(probs, target, *, n_bins=15):
     Raises:
         TypeError: ``probs`` is not floating or ``target`` is not an integer tensor.
         ValueError: shapes disagree, a class index is out of range, a probability leaves
-            ``[0, 1]``, or ``n_bins`` is not a positive int.
+            ``[0, 1]``, ``n_bins`` is not a positive int, or ``class_index`` is out of range.
 
     Example:
         >>> import torch
@@ -274,7 +292,7 @@ def reliability_curve(probs, target, *, n_bins=15):
     See also:
         Chapter 1 (reliability before and after reweighting) and Chapter 17.
     """
-    count, conf_sum, correct_sum = _binned(probs, target, n_bins)
+    count, conf_sum, correct_sum = _binned(probs, target, n_bins, class_index)
     safe = count.clamp_min(1.0)
     dtype = probs.dtype
     return {

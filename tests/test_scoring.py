@@ -89,6 +89,42 @@ def test_calibration_matches_reference(n_bins, dtype, atol, rtol, device, gen):
         np.testing.assert_allclose(_np(curve[key]), ref_curve[key], atol=atol * 10, rtol=rtol)
 
 
+@pytest.mark.parametrize("class_index", [0, 2])
+@pytest.mark.parametrize("dtype,atol,rtol", DTYPE_TOLERANCES)
+def test_classwise_calibration_matches_reference(class_index, dtype, atol, rtol, gen):
+    q = torch.softmax(rand(301, 3, gen=gen, scale=2.0), -1).to(dtype)
+    y = randint(3, 301, gen=gen)
+    q_in = q.double().numpy()
+    got = companion.expected_calibration_error(q, y, n_bins=10, class_index=class_index)
+    want = R.expected_calibration_error(q_in, y.numpy(), n_bins=10, class_index=class_index)
+    np.testing.assert_allclose(_np(got), want, atol=atol * 10, rtol=rtol)
+    curve = companion.reliability_curve(q, y, n_bins=10, class_index=class_index)
+    ref = R.reliability_curve(q_in, y.numpy(), n_bins=10, class_index=class_index)
+    np.testing.assert_array_equal(_np(curve["count"]), ref["count"])
+    np.testing.assert_allclose(_np(curve["accuracy"]), ref["accuracy"], atol=atol * 10, rtol=rtol)
+
+
+def test_classwise_calibration_sees_what_top_label_hides(gen):
+    # x | y=0 ~ N(0, 1), x | y=1 ~ N(2, 1), P(y=1) = 0.1: the true posterior is p; a model
+    # trained with weight 9 on the positives reports the odds multiplied by 9 (Chapter 1)
+    y = (torch.rand(100000, generator=gen, dtype=torch.float64) < 0.1).long()
+    x = torch.randn(100000, generator=gen, dtype=torch.float64) + 2.0 * y
+    p = torch.sigmoid(2.0 * x - 2.0 + torch.log(torch.tensor(0.1 / 0.9, dtype=torch.float64)))
+    q1 = 9 * p / (9 * p + 1 - p)
+    q = torch.stack([1 - q1, q1], -1)
+    top = companion.expected_calibration_error(q, y, n_bins=10).item()
+    positive = companion.expected_calibration_error(q, y, n_bins=10, class_index=1).item()
+    assert positive > 0.1 and top < 0.02   # the top-label bins cancel the two errors
+    honest = torch.stack([1 - p, p], -1)
+    assert companion.expected_calibration_error(honest, y, n_bins=10, class_index=1).item() < 0.01
+
+
+@pytest.mark.parametrize("bad", [2, -1, 1.0, True])
+def test_class_index_errors(bad):
+    with pytest.raises(ValueError, match=r"class_index must be None or an int in \[0, 2\)"):
+        companion.reliability_curve(torch.tensor([[0.5, 0.5]]), torch.tensor([0]), class_index=bad)
+
+
 def test_calibration_properties(gen):
     # a perfectly calibrated predictor: labels drawn from its own probabilities
     q = torch.softmax(rand(20000, 3, gen=gen), -1)

@@ -34,17 +34,22 @@ def code_length_bits(probs, target):
     return -log_score(probs, target) / math.log(2)
 
 
-def reliability_curve(probs, target, *, n_bins=15):
-    """Per bin ((b-1)/B, b/B]: mean confidence, accuracy and count of the examples it holds."""
+def reliability_curve(probs, target, *, n_bins=15, class_index=None):
+    """Per bin ((b-1)/B, b/B]: mean confidence, accuracy and count of the examples it holds.
+
+    Top-label: confidence max_k q_k, correct when argmax = y. With class_index c: confidence
+    q_c, "correct" when y = c.
+    """
     q = np.asarray(probs, dtype=np.float64).reshape(-1, np.shape(probs)[-1])
     y = np.asarray(target).reshape(-1)
     confidence, accuracy, count = np.zeros(n_bins), np.zeros(n_bins), np.zeros(n_bins)
     for qi, yi in zip(q, y):
-        c = qi.max()
+        c = qi.max() if class_index is None else qi[class_index]
+        hit = np.argmax(qi) == yi if class_index is None else yi == class_index
         b = min(max(math.ceil(c * n_bins) - 1, 0), n_bins - 1)
         count[b] += 1
         confidence[b] += c
-        accuracy[b] += float(np.argmax(qi) == yi)
+        accuracy[b] += float(hit)
     seen = count > 0
     confidence[seen] /= count[seen]
     accuracy[seen] /= count[seen]
@@ -52,9 +57,9 @@ def reliability_curve(probs, target, *, n_bins=15):
             "edges": np.linspace(0, 1, n_bins + 1)}
 
 
-def expected_calibration_error(probs, target, *, n_bins=15):
+def expected_calibration_error(probs, target, *, n_bins=15, class_index=None):
     """ECE = sum_b (n_b / N) |acc(b) - conf(b)|."""
-    curve = reliability_curve(probs, target, n_bins=n_bins)
+    curve = reliability_curve(probs, target, n_bins=n_bins, class_index=class_index)
     n = curve["count"].sum()
     return np.sum(curve["count"] / n * np.abs(curve["accuracy"] - curve["confidence"])) if n else 0.0
 
