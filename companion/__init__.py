@@ -9,8 +9,8 @@ from .core import binary_cross_entropy, cross_entropy, entropy, js_divergence, k
 from .imbalance import (binary_focal_loss, class_weights, focal_loss, logit_adjust,
                         logit_adjusted_cross_entropy, sampling_weights)
 from .targets import mixup, ordinal_smooth_labels, smooth_labels
-from .structured import (Tree, adjacent_js_penalty, hierarchical_cross_entropy, hierarchical_log_probs,
-                         multilabel_cross_entropy)
+from .structured import (Tree, adjacent_js_penalty, hierarchical_cross_entropy,
+                         hierarchical_log_probs, multilabel_cross_entropy)
 from .distill import distillation_loss, softmax_with_temperature
 from .crowd import DawidSkeneResult, dawid_skene, majority_vote
 from .multitask import UncertaintyWeighting, gradient_cosine
@@ -29,15 +29,27 @@ __all__ = [
     # imbalance
     "class_weights", "sampling_weights", "focal_loss", "binary_focal_loss", "logit_adjust",
     "logit_adjusted_cross_entropy",
+    # targets
     "smooth_labels", "ordinal_smooth_labels", "mixup",
-    "multilabel_cross_entropy", "Tree", "hierarchical_log_probs", "hierarchical_cross_entropy", "adjacent_js_penalty",
+    # distill
     "softmax_with_temperature", "distillation_loss",
+    # structured
+    "multilabel_cross_entropy", "Tree", "hierarchical_log_probs", "hierarchical_cross_entropy",
+    "adjacent_js_penalty",
+    # crowd
     "dawid_skene", "majority_vote", "DawidSkeneResult",
-    "UncertaintyWeighting", "gradient_cosine",
-    "info_nce", "nt_xent",
+    # lm
     "perplexity", "nats_to_bits", "bits_per_character", "chunked_linear_cross_entropy",
+    # multitask
+    "UncertaintyWeighting", "gradient_cosine",
+    # contrastive
+    "info_nce", "nt_xent",
+    # tabular
     "mixed_reconstruction_loss",
-    "log_score", "brier_score", "code_length_bits", "expected_calibration_error", "reliability_curve", "bayes_decision", "cost_threshold",
+    # scoring
+    "log_score", "brier_score", "code_length_bits", "expected_calibration_error",
+    "reliability_curve", "bayes_decision", "cost_threshold",
+    # energy
     "energy_score", "ood_metrics",
     # submodules
     "datasets", "reference",
