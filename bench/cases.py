@@ -129,14 +129,18 @@ class LinearCE(Case):
         return {"floor", "floor_unchunked"}
 
 
-class BinaryFocal(Case):
-    name = "binary_focal"
+class _BinaryCase(Case):
+    """n logits of scale 3 and hard targets with 10% positives, shared by the binary cases."""
 
     def __init__(self, **size):
         super().__init__(**size)
         g = _gen(0)
         self.logits = (3.0 * torch.randn(size["n"], generator=g)).requires_grad_()
         self.target = (torch.rand(size["n"], generator=g) < 0.1).float()
+
+
+class BinaryFocal(_BinaryCase):
+    name = "binary_focal"
 
     def impls(self):
         z, y, gamma, alpha = self.logits, self.target, self.size["gamma"], self.size["alpha"]
@@ -146,14 +150,8 @@ class BinaryFocal(Case):
         }
 
 
-class BCE(Case):
+class BCE(_BinaryCase):
     name = "bce"
-
-    def __init__(self, **size):
-        super().__init__(**size)
-        g = _gen(0)
-        self.logits = (3.0 * torch.randn(size["n"], generator=g)).requires_grad_()
-        self.target = (torch.rand(size["n"], generator=g) < 0.1).float()
 
     def impls(self):
         z, y = self.logits, self.target

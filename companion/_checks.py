@@ -72,6 +72,11 @@ def check_nonnegative_number(value, name: str, *, upper: float | None = None,
     return value
 
 
+def check_temperature(temperature) -> float:
+    """A softmax temperature: a real number ``T > 0``."""
+    return check_nonnegative_number(temperature, "temperature", strict=True)
+
+
 def check_hard_target(logits: torch.Tensor, target, *, ignore_index: int | None = None,
                       name: str = "target") -> torch.Tensor:
     """Integer tensor of shape ``logits.shape[:-1]`` with entries in ``[0, K)`` or ``ignore_index``."""

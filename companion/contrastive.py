@@ -20,10 +20,6 @@ def _check_embeddings(x, name):
     return x
 
 
-def _temperature(temperature):
-    return C.check_nonnegative_number(temperature, "temperature", strict=True)
-
-
 def info_nce(query, key, *, negatives=None, temperature=0.1, reduction="mean"):
     r"""InfoNCE: cross-entropy of picking the positive key among negatives by cosine similarity.
 
@@ -74,7 +70,7 @@ def info_nce(query, key, *, negatives=None, temperature=0.1, reduction="mean"):
     _check_embeddings(key, "key")
     C.check_same_shape("query", query, "key", key)
     C.check_same_device("query", query, "key", key)
-    t = _temperature(temperature)
+    t = C.check_temperature(temperature)
     C.check_reduction(reduction)
     dtype = C.compute_dtype(query)
     # cosine similarity = dot product of unit vectors
@@ -150,7 +146,7 @@ def nt_xent(z1, z2, *, temperature=0.5, reduction="mean"):
     C.check_same_device("z1", z1, "z2", z2)
     if z1.shape[0] < 2:
         raise ValueError(f"z1 must hold at least 2 examples (each needs a negative), got {z1.shape[0]}")
-    t = _temperature(temperature)
+    t = C.check_temperature(temperature)
     C.check_reduction(reduction)
     dtype = C.compute_dtype(z1)
     n = z1.shape[0]

@@ -12,10 +12,6 @@ from . import _checks as C
 __all__ = ["softmax_with_temperature", "distillation_loss"]
 
 
-def _check_temperature(temperature) -> float:
-    return C.check_nonnegative_number(temperature, "temperature", strict=True)
-
-
 def softmax_with_temperature(logits, temperature, dim=-1):
     r"""Softmax of logits divided by a temperature.
 
@@ -56,7 +52,7 @@ def softmax_with_temperature(logits, temperature, dim=-1):
         Chapter 11, knowledge distillation.
     """
     C.check_floating(logits, "logits")
-    t = _check_temperature(temperature)
+    t = C.check_temperature(temperature)
     z = logits.to(C.compute_dtype(logits))
     return torch.softmax(z / t, dim=dim).to(logits.dtype)
 
@@ -112,7 +108,7 @@ def distillation_loss(student_logits, teacher_logits, *, temperature=1.0, scale_
     C.check_logits(teacher_logits, "teacher_logits")
     C.check_same_shape("student_logits", student_logits, "teacher_logits", teacher_logits)
     C.check_same_device("student_logits", student_logits, "teacher_logits", teacher_logits)
-    t = _check_temperature(temperature)
+    t = C.check_temperature(temperature)
     C.check_reduction(reduction)
     dtype = C.compute_dtype(student_logits)
     log_q = F.log_softmax(student_logits.to(dtype) / t, dim=-1)

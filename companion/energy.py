@@ -53,7 +53,7 @@ def energy_score(logits, *, temperature=1.0):
         Chapter 18, the energy-based view and out-of-distribution detection.
     """
     C.check_logits(logits)
-    t = C.check_nonnegative_number(temperature, "temperature", strict=True)
+    t = C.check_temperature(temperature)
     z = logits.to(C.compute_dtype(logits))
     return (-t * torch.logsumexp(z / t, dim=-1)).to(logits.dtype)
 
