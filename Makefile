@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 JB     := $(VENV)/bin/jupyter-book
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup book book-strict test unit nbval notebooks bench bench-smoke clean
+.PHONY: setup book book-strict test unit nbval browser pdf notebooks bench bench-smoke clean
 
 setup: $(STAMP)
 
@@ -27,14 +27,28 @@ book-strict: $(STAMP)
 
 ## unit: unit tests, doctests and the stored-notebook checks
 unit: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --ignore=tests/browser
 
 ## nbval: re-execute every stored notebook and compare its outputs
 nbval: $(STAMP)
 	$(PY) -m pytest -q $(NBVAL) notebooks
 
+## browser: the built book in headless Chromium at phone and desktop width (after book-strict)
+browser: $(STAMP)
+	$(PY) -m pytest -q tests/browser
+
 ## test: everything CI runs
-test: unit nbval bench-smoke book-strict
+test: unit nbval bench-smoke book-strict browser
+
+## pdf: the whole book as one PDF through LaTeX (not part of `make test`; needs TeX Live)
+TEX_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra \
+                texlive-fonts-recommended latexmk fonts-freefont-otf xindy tex-gyre
+pdf: $(STAMP)
+	@for tool in xelatex latexmk xindy; do command -v $$tool >/dev/null || { \
+	  echo "make pdf needs $$tool. On Debian or Ubuntu install TeX Live with:"; \
+	  echo "  sudo apt-get install $(TEX_PACKAGES)"; exit 1; }; done
+	$(JB) build . --builder pdflatex
+	@echo "PDF: _build/latex/cross-entropy-in-practice.pdf"
 
 ## bench: the full benchmark (a few minutes); rewrites bench/results/, which the book includes
 bench: $(STAMP)
