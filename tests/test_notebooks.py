@@ -6,6 +6,7 @@ make sure those stored notebooks are the chapters as they stand, so stale output
 from __future__ import annotations
 
 import importlib.util
+import re
 import pathlib
 
 import jupytext
@@ -75,3 +76,65 @@ def test_chapters_pair_with_stored_notebooks():
     for src in CHAPTERS:
         formats = jupytext.read(src).metadata.get("jupytext", {}).get("formats", "")
         assert formats == "book//md:myst,notebooks//ipynb", f"{src.name}: jupytext formats is {formats!r}"
+
+
+def _output_text(output) -> str:
+    if output.output_type == "stream":
+        return output.text
+    if output.output_type in ("execute_result", "display_data"):
+        return output.get("data", {}).get("text/plain", "") if "image/png" not in output.get(
+            "data", {}) else ""
+    return ""
+
+
+@pytest.mark.parametrize("src", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_code_and_printed_output_fit_80_columns(src):
+    """At desktop width about 88 characters fit a code cell; on a phone it scrolls anyway."""
+    stored = ROOT / "notebooks" / f"{src.stem}.ipynb"
+    if not stored.exists():
+        pytest.fail(f"{src.name} has no stored notebook; run `make notebooks`")
+    nb = nbformat.read(stored, as_version=4)
+    wide = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        wide += [f"cell {i} input: {line!r}" for line in cell.source.splitlines()
+                 if len(line) > 80]
+        for out in cell.outputs:
+            wide += [f"cell {i} output: {line!r}" for line in _output_text(out).splitlines()
+                     if len(line) > 80]
+    assert not wide, f"{src.name}: {len(wide)} lines over 80 columns, e.g.\n" + "\n".join(wide[:5])
+
+
+@pytest.mark.parametrize("src", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_every_figure_has_a_caption_a_name_and_alt_text(src):
+    nb = nbformat.read(ROOT / "notebooks" / f"{src.stem}.ipynb", as_version=4)
+    missing = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        images = [o for o in cell.outputs if "image/png" in o.get("data", {})]
+        if not images:
+            continue
+        meta = cell.metadata.get("mystnb", {})
+        figure, image = meta.get("figure", {}), meta.get("image", {})
+        if len(images) > 1:
+            missing.append(f"cell {i}: {len(images)} figures in one cell (one per cell)")
+        if not figure.get("caption") or not str(figure.get("name", "")).startswith("fig-"):
+            missing.append(f"cell {i}: no mystnb.figure caption and fig-... name")
+        if not image.get("alt"):
+            missing.append(f"cell {i}: no mystnb.image alt text")
+    assert not missing, f"{src.name}:\n" + "\n".join(missing)
+
+
+@pytest.mark.parametrize("src", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_outputs_and_comments_show_equation_numbers_not_label_names(src):
+    """Readers see "eq. (2.3)"; a label such as eq-ch02-grad is markup, not text."""
+    nb = nbformat.read(ROOT / "notebooks" / f"{src.stem}.ipynb", as_version=4)
+    leaks = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        texts = [cell.source] + [_output_text(o) for o in cell.outputs]
+        leaks += [f"cell {i}: {m}" for t in texts for m in re.findall(r"eq-ch\d\d[\w-]*", t)]
+    assert not leaks, f"{src.name}: equation label names in code or output: {leaks[:5]}"
