@@ -1,0 +1,321 @@
+r"""Cross-entropy across processes, on ``torch.distributed``.
+
+Two things go wrong when a language model's loss is spread over several processes, and this
+module holds one remedy for each.
+
+**The mean over the wrong count.** With padding (``ignore_index``) or class weights, the mean
+of per-micro-batch (or per-rank) means is not the mean over the global batch: a token in a
+short micro-batch counts for more than a token in a long one. The global mean is the sum of the
+per-token losses over every rank and accumulation step divided by the global count of counted
+tokens (or the global sum of their weights). :func:`local_normalizer` counts one micro-batch;
+:func:`global_normalizer` adds the counts over the ranks of a group. Divide a
+``reduction="sum"`` loss by it and the value and the gradients equal those of the
+single-process full batch.
+
+**Logits that do not fit on one device.** With a vocabulary-parallel output layer each rank
+holds a contiguous slice of the vocabulary and of the logits.
+:func:`vocab_parallel_cross_entropy` computes the cross-entropy from three per-row pieces, each
+combined by one all-reduce — the row maximum, the sum of exponentials and the target's logit
+(plus the row sum of logits for label smoothing) — so the ``(N, V)`` logits are never gathered,
+as Megatron-LM's vocabulary-parallel cross-entropy does.
+
+Every function works without an initialised process group too (then the group is this process
+alone), which is how the book's Chapter 13 shows them on one CPU.
+"""
+from __future__ import annotations
+
+import torch
+import torch.distributed as dist
+
+__all__ = ["local_normalizer", "global_normalizer", "vocab_parallel_cross_entropy"]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _active(group) -> bool:
+    return dist.is_available() and dist.is_initialized() and (
+        group is None or dist.get_world_size(group) > 0)
+
+
+def _world_size(group) -> int:
+    return dist.get_world_size(group) if _active(group) else 1
+
+
+def _rank(group) -> int:
+    return dist.get_rank(group) if _active(group) else 0
+
+
+def _all_reduce(x: torch.Tensor, op, group) -> torch.Tensor:
+    if _active(group) and dist.get_world_size(group) > 1:
+        dist.all_reduce(x, op=op, group=group)
+    return x
+
+
+def _check_int_target(target, name="target"):
+    if not isinstance(target, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(target).__name__}")
+    if target.is_floating_point() or target.is_complex() or target.dtype == torch.bool:
+        raise TypeError(f"{name} must hold integer class indices, got dtype {target.dtype}")
+
+
+def local_normalizer(target, *, weight=None, ignore_index: int = -100, mask=None) -> torch.Tensor:
+    r"""The count a mean divides by, for one micro-batch on one rank.
+
+    For hard targets: the number of tokens whose target is not ``ignore_index``, or, with a
+    per-class ``weight``, the sum :math:`\sum_n w_{y_n}` over those tokens (PyTorch's weighted
+    mean). For a binary loss with a ``mask`` (``target`` floating): the number of observed
+    entries; without a mask, the number of entries.
+
+    Args:
+        target: integer class indices ``(...)``, or a floating binary target (with ``mask``).
+        weight: optional per-class weights ``(K,)`` (hard targets only), finite and >= 0.
+        ignore_index: the target value that marks a token to skip (hard targets).
+        mask: optional bool tensor of ``target``'s shape marking observed entries.
+
+    Returns:
+        A float64 scalar tensor on ``target``'s device.
+
+    Raises:
+        TypeError, ValueError: an argument of the wrong type, shape or value.
+
+    Example:
+        >>> import torch
+        >>> from companion.distributed import local_normalizer
+        >>> local_normalizer(torch.tensor([3, 1, -100, 0]))
+        tensor(3., dtype=torch.float64)
+    """
+    if not isinstance(target, torch.Tensor):
+        raise TypeError(f"target must be a torch.Tensor, got {type(target).__name__}")
+    if target.is_floating_point():
+        if weight is not None:
+            raise ValueError("weight is for hard (integer) targets; a binary target is counted "
+                             "by its mask")
+        if mask is None:
+            return torch.tensor(float(target.numel()), dtype=torch.float64, device=target.device)
+        if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
+            raise TypeError("mask must be a bool tensor")
+        if mask.shape != target.shape:
+            raise ValueError(f"mask has shape {tuple(mask.shape)} but target has shape "
+                             f"{tuple(target.shape)}")
+        return mask.sum(dtype=torch.float64)
+    _check_int_target(target)
+    if mask is not None:
+        raise ValueError("mask is for binary targets; hard targets skip tokens by ignore_index")
+    counted = target != ignore_index
+    if weight is None:
+        return counted.sum(dtype=torch.float64)
+    if not isinstance(weight, torch.Tensor) or not weight.is_floating_point() or weight.dim() != 1:
+        raise TypeError("weight must be a 1-D floating tensor of per-class weights")
+    if not bool(torch.isfinite(weight).all()) or bool((weight < 0).any()):
+        raise ValueError("weight must be finite and >= 0")
+    idx = target[counted]
+    if idx.numel() and (int(idx.min()) < 0 or int(idx.max()) >= weight.numel()):
+        raise ValueError(f"target has class indices outside [0, {weight.numel()}) that are "
+                         f"not ignore_index={ignore_index}")
+    return weight.to(torch.float64)[idx].sum()
+
+
+def global_normalizer(local, *, group=None, average_gradients: bool = True) -> torch.Tensor:
+    r"""The denominator that turns each rank's summed loss into the global mean.
+
+    With :math:`c_r` the count of rank :math:`r` (summed over its accumulation steps) and
+    :math:`R` the world size, the global mean is :math:`\sum_r S_r / \sum_r c_r`, where
+    :math:`S_r` is the rank's ``reduction="sum"`` loss. Data-parallel training (DDP, FSDP)
+    *averages* gradients over the ranks, so each rank must divide its sum by
+    :math:`D = \sum_r c_r / R`; with ``average_gradients=False`` (gradients summed, or a
+    single process) :math:`D = \sum_r c_r`.
+
+    Args:
+        local: this rank's count, a number or a scalar tensor (e.g. the sum of
+            :func:`local_normalizer` over the accumulation steps).
+        group: the data-parallel process group (default: the whole world). Without an
+            initialised process group the world is this process alone.
+        average_gradients: whether the gradients are averaged over the ranks (DDP's default).
+
+    Returns:
+        A float64 scalar tensor, the same on every rank. Zero when no rank counted anything;
+        divide by ``D.clamp_min(1)`` or skip the step then.
+
+    Example:
+        >>> import torch
+        >>> from companion.distributed import global_normalizer
+        >>> global_normalizer(torch.tensor(42.0))  # a single process
+        tensor(42., dtype=torch.float64)
+    """
+    if isinstance(local, torch.Tensor):
+        if local.numel() != 1:
+            raise ValueError(f"local must be a scalar, got shape {tuple(local.shape)}")
+        total = local.detach().to(torch.float64).reshape(()).clone()
+    elif isinstance(local, (int, float)) and not isinstance(local, bool):
+        total = torch.tensor(float(local), dtype=torch.float64)
+    else:
+        raise TypeError(f"local must be a number or a scalar tensor, got {type(local).__name__}")
+    if not bool(torch.isfinite(total)) or float(total) < 0:
+        raise ValueError(f"local must be a finite count >= 0, got {float(total)}")
+    if _active(group) and dist.get_backend(group) == "nccl" and total.device.type == "cpu":
+        total = total.cuda()
+    _all_reduce(total, dist.ReduceOp.SUM, group)
+    return total / _world_size(group) if average_gradients else total
+
+
+def _vocab_offsets(local_v: int, device, group) -> tuple[int, int]:
+    """(start of this rank's slice, full vocabulary size): ranks hold slices in rank order."""
+    world = _world_size(group)
+    if world == 1:
+        return 0, local_v
+    sizes = [torch.zeros(1, dtype=torch.int64, device=device) for _ in range(world)]
+    dist.all_gather(sizes, torch.tensor([local_v], dtype=torch.int64, device=device),
+                    group=group)
+    sizes = [int(s) for s in sizes]
+    rank = _rank(group)
+    return sum(sizes[:rank]), sum(sizes)
+
+
+class _VocabParallelCE(torch.autograd.Function):
+    """Per-row loss from the local logit slice; backward needs no communication."""
+
+    @staticmethod
+    def forward(ctx, z, target, counted, start, vocab, smoothing, group):
+        # z: (n, V_r) float32/64 local logits; target: (n,) global indices (ignored rows: any)
+        n, v_r = z.shape
+        # 1. the row maximum over the whole vocabulary (for a stable sum of exponentials)
+        m = z.max(dim=1).values if v_r else torch.full((n,), -torch.inf, dtype=z.dtype,
+                                                         device=z.device)
+        m = _all_reduce(m.clone(), dist.ReduceOp.MAX, group)
+        m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
+        # 2. the sum of exp(z - m) over the whole vocabulary, then lse = m + log(sum)
+        shifted = z - m.unsqueeze(1)
+        sum_exp = _all_reduce(shifted.exp().sum(dim=1), dist.ReduceOp.SUM, group)
+        lse = m + sum_exp.log()
+        # 3. the target's logit, held by exactly one rank (0 from the others)
+        local_t = target - start
+        mine = counted & (local_t >= 0) & (local_t < v_r)
+        safe = torch.where(mine, local_t, torch.zeros_like(local_t))
+        z_t = torch.where(mine, z.gather(1, safe.unsqueeze(1)).squeeze(1) if v_r else
+                          torch.zeros(n, dtype=z.dtype, device=z.device),
+                          torch.zeros((), dtype=z.dtype, device=z.device))
+        z_t = _all_reduce(z_t, dist.ReduceOp.SUM, group)
+        loss = lse - z_t
+        if smoothing:
+            # uniform smoothing: alpha * (lse - mean_k z_k), the mean over the full vocabulary
+            sum_z = _all_reduce(z.sum(dim=1), dist.ReduceOp.SUM, group)
+            loss = (1 - smoothing) * loss + smoothing * (lse - sum_z / vocab)
+        loss = torch.where(counted, loss, torch.zeros_like(loss))
+        ctx.save_for_backward(z, lse, safe, mine, counted)
+        ctx.smoothing, ctx.vocab = smoothing, vocab
+        return loss
+
+    @staticmethod
+    def backward(ctx, grad_loss):
+        if torch.is_grad_enabled():
+            raise RuntimeError("vocab_parallel_cross_entropy does not support double backward "
+                               "(create_graph=True): its gradient is computed in closed form")
+        z, lse, safe, mine, counted = ctx.saved_tensors
+        # d loss_n / d z_nk = softmax_k - (1 - alpha) [k = y_n] - alpha / V, on this slice
+        g = torch.where(counted, grad_loss, torch.zeros_like(grad_loss)).unsqueeze(1)
+        grad = (z - lse.unsqueeze(1)).exp_()
+        if ctx.smoothing:
+            grad.sub_(ctx.smoothing / ctx.vocab)
+        if z.shape[1]:
+            hit = torch.where(mine, torch.full_like(lse, -(1.0 - ctx.smoothing)),
+                              torch.zeros_like(lse))
+            grad.scatter_add_(1, safe.unsqueeze(1), hit.unsqueeze(1))
+        grad.mul_(g)
+        return grad, None, None, None, None, None, None
+
+
+def vocab_parallel_cross_entropy(local_logits, target, *, label_smoothing: float = 0.0,
+                                 ignore_index: int = -100, reduction: str = "mean",
+                                 group=None) -> torch.Tensor:
+    r"""Softmax cross-entropy when each rank holds a contiguous slice of the vocabulary.
+
+    Rank :math:`r` of ``group`` holds the logits :math:`z_{n,k}` for
+    :math:`k \in [s_r, s_r + V_r)`, with the slices in rank order and any sizes (an uneven
+    split is fine). With three all-reduces per call (a fourth for label smoothing),
+
+    .. math::
+
+        \begin{aligned}
+        m_n &= \max_r \max_{k} z_{n,k}, \qquad
+        S_n = \sum_r \sum_{k} e^{z_{n,k} - m_n}, \\
+        \ell_n &= (1-\alpha)\,\bigl(m_n + \log S_n - z_{n,y_n}\bigr)
+                 + \alpha\,\Bigl(m_n + \log S_n - \tfrac{1}{V}\sum_k z_{n,k}\Bigr),
+        \end{aligned}
+
+    equal to ``cross_entropy`` on the gathered ``(N, V)`` logits, which are never formed. The
+    gradient on each slice, :math:`g_n\,(\operatorname{softmax}(z_n)_k - (1-\alpha)[k=y_n] -
+    \alpha/V)`, needs no communication.
+
+    Args:
+        local_logits: ``(..., V_r)`` this rank's slice of the logits (any floating dtype; half
+            precision is computed in float32). Every rank holds the same rows.
+        target: ``(...)`` global class indices in ``[0, V)``, the same on every rank, or
+            ``ignore_index``.
+        label_smoothing: :math:`\alpha \in [0, 1]`, uniform over the full vocabulary.
+        ignore_index: the target value of tokens to skip; they count in no sum.
+        reduction: ``"mean"`` (over counted tokens; 0 when none), ``"sum"`` or ``"none"``.
+        group: the tensor-parallel process group (default: the world; without an initialised
+            process group, this process alone).
+
+    Returns:
+        The loss in ``local_logits``'s dtype: a scalar, or ``(...)`` for ``"none"``; the same
+        value on every rank.
+
+    Raises:
+        TypeError, ValueError: bad arguments, or a target outside ``[0, V)``.
+        RuntimeError: on double backward (``create_graph=True``), which is not supported.
+
+    Example:
+        >>> import torch, companion
+        >>> from companion.distributed import vocab_parallel_cross_entropy
+        >>> z, y = torch.randn(4, 10, dtype=torch.float64), torch.tensor([1, 9, 0, 3])
+        >>> torch.allclose(vocab_parallel_cross_entropy(z, y), companion.cross_entropy(z, y))
+        True
+
+    References:
+        Shoeybi et al. (2019), *Megatron-LM: training multi-billion parameter language models
+        using model parallelism*, https://arxiv.org/abs/1909.08053.
+
+    See also:
+        Chapter 13, "Training across processes".
+    """
+    if not isinstance(local_logits, torch.Tensor):
+        raise TypeError(f"local_logits must be a torch.Tensor, got {type(local_logits).__name__}")
+    if not local_logits.is_floating_point():
+        raise TypeError(f"local_logits must be floating, got dtype {local_logits.dtype}")
+    if local_logits.dim() < 1:
+        raise ValueError("local_logits must have a vocabulary axis (..., V_r)")
+    _check_int_target(target)
+    if target.shape != local_logits.shape[:-1]:
+        raise ValueError(f"target has shape {tuple(target.shape)} but local_logits have rows "
+                         f"of shape {tuple(local_logits.shape[:-1])}")
+    if target.device != local_logits.device:
+        raise ValueError(f"target is on {target.device} but local_logits are on "
+                         f"{local_logits.device}")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)):
+        raise TypeError(f"label_smoothing must be a number, got {type(label_smoothing).__name__}")
+    if not 0.0 <= float(label_smoothing) <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+    dtype = local_logits.dtype
+    work = torch.float32 if dtype in (torch.float16, torch.bfloat16) else dtype
+    v_r = local_logits.shape[-1]
+    z = local_logits.reshape(-1, v_r).to(work)
+    t = target.reshape(-1)
+    start, vocab = _vocab_offsets(v_r, z.device, group)
+    counted = t != ignore_index
+    bad = counted & ((t < 0) | (t >= vocab))
+    if bool(bad.any()):
+        raise ValueError(f"target has class index {int(t[bad][0])} but the vocabulary has "
+                         f"{vocab} classes across the group")
+    if vocab == 0:
+        raise ValueError("the vocabulary is empty on every rank")
+    loss = _VocabParallelCE.apply(z, t, counted, start, vocab, float(label_smoothing), group)
+    if reduction == "none":
+        return loss.reshape(target.shape).to(dtype)
+    total = loss.sum()
+    if reduction == "sum":
+        return total.to(dtype)
+    count = counted.sum()
+    return (total / count.clamp_min(1)).to(dtype)
