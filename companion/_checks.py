@@ -5,6 +5,8 @@ knows which of their tensors to look at. Checks run before any computation.
 """
 from __future__ import annotations
 
+import math
+
 import torch
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -63,10 +65,12 @@ def check_nonnegative_number(value, name: str, *, upper: float | None = None,
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     value = float(value)
-    ok = value > 0 if strict else value >= 0
-    if not ok or value != value:
+    ok = value > 0 if strict else value >= 0  # False for NaN
+    if not ok:
         bound = "> 0" if strict else ">= 0"
         raise ValueError(f"{name} must be {bound}, got {value}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
     if upper is not None and value > upper:
         raise ValueError(f"{name} must be <= {upper}, got {value}")
     return value
@@ -110,9 +114,53 @@ def check_soft_target(logits: torch.Tensor, target, *, name: str = "target") -> 
             "a soft target must have the shape of the logits"
         )
     check_same_device("logits", logits, name, target)
-    if target.numel() and bool((target < 0).any()):
-        raise ValueError(f"{name} holds negative probabilities; soft targets must lie in [0, 1]")
+    check_unit_interval(target, name, what="soft targets are probabilities")
     return target
+
+
+def check_unit_interval(x: torch.Tensor, name: str, *, what: str = "") -> torch.Tensor:
+    """Every entry in ``[0, 1]`` (NaN and ±inf rejected), in one pass over ``x``.
+
+    The upper bound allows a few units in the last place of ``x``'s dtype above 1, the rounding
+    of a probability computed as a sum (e.g. ``lam * 1 + (1 - lam) * 1`` in mixup).
+    """
+    if x.numel():
+        lo, hi = torch.aminmax(x.detach())  # NaN propagates into both, and fails both comparisons
+        upper = 1.0 + 8.0 * torch.finfo(x.dtype).eps
+        if not (bool(lo >= 0) and bool(hi <= upper)):
+            extra = f" ({what})" if what else ""
+            bad = "NaN" if bool(torch.isnan(lo)) else f"{float(lo)}" if not bool(lo >= 0) else f"{float(hi)}"
+            raise ValueError(f"{name} must lie in [0, 1]{extra}, got an entry {bad}")
+    return x
+
+
+def check_finite(x: torch.Tensor, name: str) -> torch.Tensor:
+    """No NaN or ±inf in ``x``."""
+    if x.numel() and not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{name} must be finite, got NaN or inf")
+    return x
+
+
+def check_nonnegative_tensor(x: torch.Tensor, name: str, *, strict: bool = False) -> torch.Tensor:
+    """Every entry finite and ``>= 0`` (``> 0`` with ``strict``); NaN and ±inf rejected."""
+    if x.numel():
+        lo, hi = torch.aminmax(x.detach())
+        ok = bool(lo > 0) if strict else bool(lo >= 0)  # False for NaN
+        if not ok or not bool(torch.isfinite(hi)):
+            bound = "positive" if strict else "non-negative"
+            raise ValueError(f"{name} must be {bound} and finite, got an entry "
+                             f"{float(hi) if ok else float(lo)}")
+    return x
+
+
+def check_mask(mask, like: torch.Tensor, name: str = "mask", like_name: str = "logits") -> torch.Tensor:
+    """A boolean tensor with the shape and device of ``like``."""
+    check_tensor(mask, name)
+    if mask.dtype != torch.bool:
+        raise TypeError(f"{name} must be a boolean tensor, got dtype {mask.dtype}")
+    check_same_shape(like_name, like, name, mask)
+    check_same_device(like_name, like, name, mask)
+    return mask
 
 
 def check_class_weight(weight, num_classes: int, *, name: str = "weight",
@@ -128,8 +176,7 @@ def check_class_weight(weight, num_classes: int, *, name: str = "weight",
         )
     if like is not None:
         check_same_device("logits", like, name, weight)
-    if bool((weight < 0).any()):
-        raise ValueError(f"{name} must be non-negative")
+    check_nonnegative_tensor(weight, name)
     return weight
 
 

@@ -32,15 +32,20 @@ def focal_loss(logits, target, *, gamma=2.0, alpha=None, ignore_index=-100, redu
         p_t = \operatorname{softmax}(z_n)_{y_n}
 
     With :math:`\gamma = 0` this is :func:`companion.cross_entropy` with ``weight=alpha``, in
-    value, gradient and reduction. :math:`\log(1-p_t)` is a log-sum-exp over the other
-    classes, so the loss and its gradient are finite for any finite logits and any
-    :math:`\gamma \ge 0`.
+    value, gradient and reduction. :math:`\log(1-p_t)` is the log of the summed exponentials
+    of the other classes (never :math:`1 - p_t`), so the loss and its gradient are finite for
+    any finite logits and any :math:`\gamma \ge 0`, and every derivative is 0 for a single
+    class (:math:`K = 1`), where the loss is identically 0. The gradient is computed in
+    closed form in one pass (a custom autograd Function); double backward works (it
+    differentiates the composed form), and so does a gradient with respect to ``alpha``.
 
     Args:
-        logits: ``(..., K)`` floating tensor.
+        logits: ``(..., K)`` floating tensor; half precision is computed in float32. A logit
+            may be ``-inf`` (a masked class, contributing nothing); the loss is ``+inf`` if the
+            target's logit is ``-inf``. ``+inf`` or NaN logits give NaN.
         target: ``(...)`` integer class indices.
-        gamma: focusing parameter :math:`\gamma \ge 0`.
-        alpha: optional ``(K,)`` non-negative class weights :math:`\alpha_k`.
+        gamma: focusing parameter :math:`\gamma \ge 0`, finite.
+        alpha: optional ``(K,)`` finite non-negative class weights :math:`\alpha_k`.
         ignore_index: target value that is left out of the loss and of the mean.
         reduction: ``"mean"`` (divided by :math:`\sum_n \alpha_{y_n}` over counted examples,
             as for weighted cross-entropy) | ``"sum"`` | ``"none"``.
@@ -72,17 +77,110 @@ def focal_loss(logits, target, *, gamma=2.0, alpha=None, ignore_index=-100, redu
     C.check_hard_target(logits, target, ignore_index=ignore_index)
     z = logits.to(C.compute_dtype(logits))
     valid = target != ignore_index
-    safe = torch.where(valid, target, torch.zeros_like(target)).long().unsqueeze(-1)
-    log_p = F.log_softmax(z, dim=-1)
-    log_pt = log_p.gather(-1, safe).squeeze(-1)
-    # log(1 - p_t) = logsumexp over k != t of log p_k: the true class masked to -inf
-    others = log_p.scatter(-1, safe, float("-inf"))
-    log_one_minus_pt = torch.logsumexp(others, dim=-1)
-    loss = -_modulator(log_one_minus_pt, g) * log_pt
-    a_t = torch.ones_like(loss) if alpha is None else alpha.to(z.dtype)[safe.squeeze(-1)]
+    safe = torch.where(valid, target, torch.zeros_like(target)).long()
+    a = None if alpha is None else alpha.to(z.dtype)
+    if a is not None and a.requires_grad and torch.is_grad_enabled():
+        # the closed-form backward has no gradient for alpha
+        return _focal_composed(z, safe, valid, a, g, reduction).to(logits.dtype)
+    return _FocalLoss.apply(z, safe, valid, a, g, reduction).to(logits.dtype)
+
+
+def _focal_weights(safe, valid, a, like):
+    """alpha_t on counted rows (0 on ignored ones) and the mean's divisor, sum of alpha_t."""
+    a_t = torch.ones(safe.shape, dtype=like.dtype, device=like.device) if a is None else a[safe]
+    a_t = torch.where(valid, a_t, torch.zeros_like(a_t))
+    return a_t, a_t.sum()
+
+
+def _row_shift(z):
+    """Each row's maximum (detached; 0 for a row without a finite maximum)."""
+    m = z.detach().amax(-1, keepdim=True)
+    return torch.where(torch.isfinite(m), m, torch.zeros_like(m))
+
+
+def _focal_composed(z, safe, valid, a, gamma, reduction):
+    """The focal loss composed of differentiable torch ops (double backward, alpha's gradient).
+
+    The same arithmetic as the closed form: with m the row maximum, e_k = exp(z_k - m) and S
+    the sum of e_k over the classes other than the target,
+
+        log Z = log1p(S + expm1(z_t - m)),  log p_t = (z_t - m) - log Z,
+        log(1 - p_t) = log S - log Z,
+
+    where log S is taken only where S > 0 (a double where, so that a single class or a row of
+    -inf logits gives log(1 - p_t) = -inf with finite derivatives of every order).
+    """
+    shifted = z - _row_shift(z)
+    index = safe.unsqueeze(-1)
+    z_t = shifted.gather(-1, index).squeeze(-1)
+    is_target = torch.zeros_like(shifted, dtype=torch.bool).scatter_(-1, index, True)
+    e = torch.exp(shifted)
+    others = torch.where(is_target, torch.zeros_like(e), e).sum(-1)
+    log_z = torch.log1p(others + torch.expm1(z_t))
+    log_pt = z_t - log_z
+    positive = others > 0
+    log_others = torch.where(positive, torch.log(torch.where(positive, others, torch.ones_like(others))),
+                             torch.full_like(others, float("-inf")))
+    loss = -_modulator(log_others - log_z, gamma) * log_pt
+    a_t, den = _focal_weights(safe, valid, a, z)
     loss = torch.where(valid, a_t * loss, torch.zeros_like(loss))
-    denominator = torch.where(valid, a_t, torch.zeros_like(a_t)).sum()
-    return C.reduce(loss, reduction, denominator).to(logits.dtype)
+    return C.reduce(loss, reduction, den)
+
+
+class _FocalLoss(torch.autograd.Function):
+    """Softmax focal loss with its gradient in closed form (one pass over the logits each way).
+
+    With s = 1 - p_t, L = log p_t and the loss a_t s^gamma (-L), the derivative is
+
+        d loss / d z_k = a_t (p_k - [k = t]) (s^gamma - gamma p_t s^(gamma - 1) L)
+                       = G_n * p_k / s   (k != t),      -G_n   (k = t),
+        G_n = a_t s^gamma (s - gamma p_t L)  >= 0,
+
+    and p_k / s = e_k / S is the softmax over the classes other than the target. No factor
+    s^(gamma - 1) is ever formed, so the gradient is finite for every gamma >= 0 and is 0 for a
+    single class (s = 0). Forward keeps e (its target entry zeroed) for backward, which scales
+    it by G_n / S and writes -G_n at the target. Under ``create_graph=True`` backward
+    differentiates the composed form instead.
+    """
+
+    @staticmethod
+    def forward(ctx, z, safe, valid, a, gamma, reduction):
+        index = safe.unsqueeze(-1)
+        m = _row_shift(z)
+        e = torch.sub(z, m).exp_()                             # exp(z - m)
+        z_t = (z.gather(-1, index) - m).squeeze(-1)
+        e.scatter_(-1, index, 0.0)                             # the other classes only
+        others = e.sum(-1)
+        log_z = torch.log1p(others + torch.expm1(z_t))
+        log_pt = z_t - log_z
+        log_s = torch.log(others) - log_z                      # -inf when S = 0
+        mod = _modulator(log_s, gamma)
+        a_t, den = _focal_weights(safe, valid, a, z)
+        loss = torch.where(valid, -(a_t * mod) * log_pt, torch.zeros_like(log_pt))
+        ctx.save_for_backward(z, e, safe, valid, a, others, log_pt, log_s, mod, a_t, den)
+        ctx.gamma, ctx.reduction = gamma, reduction
+        return C.reduce(loss, reduction, den)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        z, e, safe, valid, a, others, log_pt, log_s, mod, a_t, den = ctx.saved_tensors
+        gamma, reduction = ctx.gamma, ctx.reduction
+        if torch.is_grad_enabled():  # double backward: differentiate the composed form
+            loss = _focal_composed(z, safe, valid, a, gamma, reduction)
+            (grad,) = torch.autograd.grad(loss, z, grad_output, create_graph=True)
+            return grad, None, None, None, None, None
+        if reduction == "mean":
+            g = torch.where(den > 0, grad_output / torch.where(den > 0, den, torch.ones_like(den)),
+                            torch.zeros_like(grad_output))
+        else:
+            g = grad_output
+        s = torch.exp(log_s)
+        big_g = g * a_t * mod * (s - gamma * torch.exp(log_pt) * log_pt)   # G_n (0 if ignored)
+        big_g = torch.where(valid, big_g, torch.zeros_like(big_g))
+        coef = big_g / others.clamp_min(torch.finfo(others.dtype).tiny)
+        grad = e * coef.unsqueeze(-1)
+        grad.scatter_(-1, safe.unsqueeze(-1), -big_g.unsqueeze(-1))
+        return grad, None, None, None, None, None
 
 
 def _binary_focal_kernel(z, y, gamma, alpha, scale, need_grad=True, hard=False):
@@ -184,7 +282,9 @@ class _BinaryFocalLoss(torch.autograd.Function):
     """Forward computes the loss and its gradient together; backward scales by grad_output.
 
     The gradient buffer is handed over on the first backward; a second backward through the
-    same graph (``retain_graph=True``) recomputes it from the saved inputs.
+    same graph (``retain_graph=True``) recomputes it from the saved inputs. Under
+    ``create_graph=True`` backward differentiates the composed form instead, so that double
+    backward works (a gradient penalty does not vanish).
     """
 
     @staticmethod
@@ -199,8 +299,12 @@ class _BinaryFocalLoss(torch.autograd.Function):
         return torch.dot(w.reshape(-1), bce.reshape(-1)).to(logits.dtype)
 
     @staticmethod
-    @torch.autograd.function.once_differentiable
     def backward(ctx, grad_output):
+        if torch.is_grad_enabled():  # double backward: differentiate the composed form
+            logits, target = ctx.saved_tensors
+            loss = _binary_focal_composed(logits, target, ctx.gamma, ctx.alpha, ctx.reduction)
+            (grad,) = torch.autograd.grad(loss, logits, grad_output, create_graph=True)
+            return grad, None, None, None, None, None
         grad, ctx.grad = ctx.grad, None
         if grad is None:  # second backward: recompute
             logits, target = ctx.saved_tensors
@@ -236,12 +340,14 @@ def binary_focal_loss(logits, target, *, gamma=2.0, alpha=0.25, reduction="mean"
     custom autograd Function, about a third of the elementwise passes of the composed
     formula); hard targets (all 0 or 1) take a shorter signed-logit path. When ``target``
     itself requires grad the loss is composed of differentiable log-space torch ops instead,
-    so gradients reach the target too. Double backward through ``logits`` is not supported.
+    so gradients reach the target too (finite at targets 0 and 1). Double backward works: under
+    ``create_graph=True`` the backward differentiates that composed form.
 
     Args:
-        logits: floating tensor of any shape.
-        target: floating tensor of the same shape with entries in ``[0, 1]``.
-        gamma: focusing parameter :math:`\gamma \ge 0`.
+        logits: floating tensor of any shape; half precision is computed in float32. Logits
+            must be finite (an infinite logit can give NaN); they are not checked.
+        target: floating tensor of the same shape with entries in ``[0, 1]`` (NaN rejected).
+        gamma: focusing parameter :math:`\gamma \ge 0`, finite.
         alpha: weight of the positive class in ``[0, 1]``; ``None`` (or a negative number, as
             torchvision accepts) switches the balancing off.
         reduction: ``"mean"`` over all elements | ``"sum"`` | ``"none"``.
@@ -268,13 +374,12 @@ def binary_focal_loss(logits, target, *, gamma=2.0, alpha=0.25, reduction="mean"
     C.check_floating(target, "target")
     C.check_same_shape("logits", logits, "target", target)
     C.check_same_device("logits", logits, "target", target)
-    if target.numel():
-        lo, hi = torch.aminmax(target)  # one pass over the target
-        if bool(lo < 0) or bool(hi > 1):
-            raise ValueError("target must lie in [0, 1]")
+    C.check_unit_interval(target, "target")  # one pass; NaN rejected
     if alpha is not None:
         if isinstance(alpha, bool) or not isinstance(alpha, (int, float)):
             raise TypeError(f"alpha must be a number or None, got {type(alpha).__name__}")
+        if alpha != alpha or alpha in (float("inf"), float("-inf")):
+            raise ValueError(f"alpha must be finite (a number in [0, 1], or None), got {alpha}")
         if alpha > 1:
             raise ValueError(f"alpha must lie in [0, 1] (or be None / negative for no balancing), got {alpha}")
         if alpha < 0:
@@ -282,22 +387,38 @@ def binary_focal_loss(logits, target, *, gamma=2.0, alpha=0.25, reduction="mean"
         else:
             alpha = float(alpha)
     if target.requires_grad and torch.is_grad_enabled():
-        return _binary_focal_autograd(logits, target, g, alpha, reduction)
+        return _binary_focal_composed(logits, target, g, alpha, reduction)
     # hard targets (all 0 or 1) take the shorter signed-logit path; the result is the same
     hard = bool(torch.equal(target, torch.round(target))) if target.numel() else True
     return _BinaryFocalLoss.apply(logits, target, g, alpha, reduction, hard)
 
 
-def _binary_focal_autograd(logits, target, gamma, alpha, reduction):
-    """The same loss composed of log-space torch ops, for gradients with respect to ``target``."""
+def _safe_power(s, gamma):
+    """s^gamma for s in [0, 1] with finite derivatives of every order at s = 0.
+
+    exp(gamma log s) where s > 0 and 0 where s = 0 (an underflow of a positive number), with a
+    double where so that neither log 0 nor s^(gamma - 1) enters a gradient.
+    """
+    if gamma == 0.0:
+        return torch.ones_like(s)
+    positive = s > 0
+    safe = torch.where(positive, s, torch.ones_like(s))
+    return torch.where(positive, torch.exp(gamma * torch.log(safe)), torch.zeros_like(s))
+
+
+def _binary_focal_composed(logits, target, gamma, alpha, reduction):
+    """The same loss composed of differentiable torch ops: gradients with respect to ``target``
+    and double backward.
+
+    1 - p_t = y sigmoid(-z) + (1 - y) sigmoid(z) and BCE are lerps in y between terms computed
+    from the logit, so the derivative with respect to y is finite at y = 0 and y = 1 (a
+    log y inside a log-add-exp would give 0 * inf there).
+    """
     dtype = C.compute_dtype(logits)
     z, y = logits.to(dtype), target.to(dtype)
-    log_sig = F.logsigmoid(z)        # log p
-    log_sig_neg = F.logsigmoid(-z)   # log(1 - p) = log sigmoid(-z)
-    bce = -(y * log_sig + (1.0 - y) * log_sig_neg)
-    # 1 - p_t = y (1 - p) + (1 - y) p; in logs a log-add-exp, with log 0 = -inf where y is 0 or 1
-    log_one_minus_pt = torch.logaddexp(torch.log(y) + log_sig_neg, torch.log1p(-y) + log_sig)
-    loss = _modulator(log_one_minus_pt, gamma) * bce
+    s = torch.lerp(torch.sigmoid(z), torch.sigmoid(-z), y)           # 1 - p_t
+    bce = torch.lerp(F.softplus(z), F.softplus(-z), y)
+    loss = _safe_power(s, gamma) * bce
     if alpha is not None:
-        loss = (alpha * y + (1.0 - alpha) * (1.0 - y)) * loss
+        loss = torch.lerp(torch.full_like(y, 1.0 - alpha), torch.full_like(y, alpha), y) * loss
     return C.reduce(loss, reduction).to(logits.dtype)

@@ -40,9 +40,13 @@ def cross_entropy(logits, target, *, weight=None, label_smoothing=0.0, ignore_in
 
     Args:
         logits: ``(..., K)`` unnormalised scores, any floating dtype. Half precision is
-            computed in float32 and returned in the input's dtype.
-        target: ``(...)`` integer class indices (hard) or ``(..., K)`` probabilities (soft).
-        weight: optional ``(K,)`` non-negative class weights.
+            computed in float32 and returned in the input's dtype. A logit may be ``-inf``
+            (a masked class): a class with zero target mass then contributes 0 (0 log 0 = 0),
+            one with positive mass (including the :math:`\varepsilon/K` of label smoothing)
+            makes the loss ``+inf``. ``+inf`` or NaN logits give NaN; they are not checked.
+        target: ``(...)`` integer class indices (hard) or ``(..., K)`` probabilities (soft,
+            entries in ``[0, 1]``, finite).
+        weight: optional ``(K,)`` finite non-negative class weights.
         label_smoothing: :math:`\varepsilon \in [0, 1]`, mixing the target with the uniform
             distribution.
         ignore_index: hard-target value that contributes neither to the loss nor to the mean's
@@ -56,8 +60,10 @@ def cross_entropy(logits, target, *, weight=None, label_smoothing=0.0, ignore_in
     Raises:
         TypeError: ``logits`` is not a floating tensor, or ``target`` is neither integer nor
             floating.
-        ValueError: shapes disagree, a class index is out of range, ``weight`` is not ``(K,)``,
-            ``label_smoothing`` lies outside ``[0, 1]``, or ``reduction`` is unknown.
+        ValueError: shapes disagree, a class index is out of range, a soft target leaves
+            ``[0, 1]`` or holds NaN, ``weight`` is not ``(K,)`` or holds a negative, NaN or
+            infinite entry, ``label_smoothing`` lies outside ``[0, 1]``, or ``reduction`` is
+            unknown.
 
     Example:
         >>> import torch
@@ -91,8 +97,8 @@ def cross_entropy(logits, target, *, weight=None, label_smoothing=0.0, ignore_in
         t = target.to(z.dtype)
         if eps:
             t = t * (1.0 - eps) + eps / k
-        wlog_p = log_p if w is None else log_p * w
-        loss = -(t * wlog_p).sum(-1)
+        c = t if w is None else t * w
+        loss = -(c * _masked_log_p(log_p, c)).sum(-1)
         return C.reduce(loss, reduction).to(out_dtype)
 
     C.check_hard_target(logits, target, ignore_index=ignore_index)
@@ -101,6 +107,15 @@ def cross_entropy(logits, target, *, weight=None, label_smoothing=0.0, ignore_in
     if w is not None and w.requires_grad:  # the closed-form backward has no gradient for weight
         return _hard_cross_entropy(log_p, safe, valid, w, eps, reduction).to(out_dtype)
     return _HardCrossEntropy.apply(z, log_p.detach(), safe, valid, w, eps, reduction).to(out_dtype)
+
+
+def _masked_log_p(log_p, coef):
+    """``log_p`` with 0 where its coefficient is 0 and it is -inf: 0 log 0 = 0 for masked classes.
+
+    Only those entries change, so the gradient with respect to a coefficient that is 0 at a
+    finite log-probability (a soft target that requires grad) is kept.
+    """
+    return torch.where((coef == 0) & torch.isneginf(log_p), torch.zeros_like(log_p), log_p)
 
 
 def _hard_cross_entropy(log_p, safe, valid, w, eps, reduction):
@@ -190,21 +205,32 @@ def binary_cross_entropy(logits, target, *, pos_weight=None, weight=None, mask=N
     observed elements are counted, in the sum and in the divisor. An all-masked batch gives 0
     with zero gradient.
 
+    Soft targets are exact at extreme logits: the loss is a lerp between
+    :math:`\operatorname{softplus}(z)` and :math:`\beta\operatorname{softplus}(-z)`, never a
+    difference of large terms (PyTorch's formula loses digits for, e.g., :math:`z = -10^4`,
+    :math:`y = 10^{-6}` in float32). The gradient with respect to the logit is computed in closed
+    form; gradients reach ``target``, ``weight`` and ``pos_weight`` too when they require grad,
+    and double backward works.
+
     Args:
         logits: ``(...)`` logits, any floating dtype (half precision computed in float32).
-        target: floating tensor of the same shape, entries in ``[0, 1]``.
-        pos_weight: optional :math:`\beta`, broadcast over the last axis (typically ``(K,)``):
-            the weight of the positive term.
-        weight: optional rescaling weight that broadcasts to the shape of ``logits``.
+            They must be finite: an infinite logit can give NaN (``0 * inf``); they are not
+            checked.
+        target: floating tensor of the same shape, entries in ``[0, 1]`` (NaN rejected).
+        pos_weight: optional :math:`\beta \ge 0`, finite, broadcast over the last axis
+            (typically ``(K,)``): the weight of the positive term.
+        weight: optional finite rescaling weight that broadcasts to the shape of ``logits``.
         mask: optional boolean tensor of the same shape; ``False`` marks unobserved labels.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"`` (0 at masked positions).
 
     Returns:
-        A scalar, or the elementwise losses with the shape of ``logits``.
+        A scalar, or the elementwise losses with the shape of ``logits``. An empty batch gives
+        a mean of 0.
 
     Raises:
         TypeError: a tensor argument has the wrong type or dtype.
-        ValueError: shapes disagree, targets leave ``[0, 1]``, or ``pos_weight`` is negative.
+        ValueError: shapes disagree, targets leave ``[0, 1]`` or hold NaN, ``pos_weight`` is
+            negative, NaN or infinite, or ``weight`` is NaN or infinite.
 
     Example:
         >>> import torch
@@ -222,48 +248,114 @@ def binary_cross_entropy(logits, target, *, pos_weight=None, weight=None, mask=N
     """
     C.check_floating(logits, "logits")
     C.check_reduction(reduction)
-    C.check_floating(target, "target")
-    C.check_same_shape("logits", logits, "target", target)
-    C.check_same_device("logits", logits, "target", target)
-    if target.numel():
-        lo, hi = torch.aminmax(target)
-        if lo < 0 or hi > 1:
-            raise ValueError("target must lie in [0, 1]")
+    _check_bce_args(logits, target, pos_weight, weight, mask)
+    dtype = C.compute_dtype(logits)
+    z, y = logits.to(dtype), target.to(dtype)
+    pw = None if pos_weight is None else pos_weight.to(dtype)
+    w = None if weight is None else weight.to(dtype)
+    if any(t is not None and t.requires_grad for t in (y, pw, w)) and torch.is_grad_enabled():
+        # gradients reach the target and the weights through the composed form
+        return _bce_reduced(z, y, pw, w, mask, reduction).to(logits.dtype)
+    return _BinaryCrossEntropy.apply(z, y, pw, w, mask, reduction).to(logits.dtype)
+
+
+def _check_bce_args(logits, target, pos_weight, weight, mask, *, target_name="target"):
+    """The checks of binary_cross_entropy, with the target's name of the calling function."""
+    C.check_floating(target, target_name)
+    C.check_same_shape("logits", logits, target_name, target)
+    C.check_same_device("logits", logits, target_name, target)
+    C.check_unit_interval(target, target_name)
     for name, extra in (("pos_weight", pos_weight), ("weight", weight)):
         if extra is not None:
             C.check_floating(extra, name)
             C.check_same_device("logits", logits, name, extra)
             C.check_broadcastable_to(extra, logits.shape, name)
-    if pos_weight is not None and bool((pos_weight < 0).any()):
-        raise ValueError("pos_weight must be non-negative")
+    if pos_weight is not None:
+        C.check_nonnegative_tensor(pos_weight, "pos_weight")
+    if weight is not None:
+        C.check_finite(weight, "weight")
     if mask is not None:
-        C.check_tensor(mask, "mask")
-        if mask.dtype != torch.bool:
-            raise TypeError(f"mask must be a boolean tensor, got dtype {mask.dtype}")
-        C.check_same_shape("logits", logits, "mask", mask)
-        C.check_same_device("logits", logits, "mask", mask)
+        C.check_mask(mask, logits)
 
-    dtype = C.compute_dtype(logits)
-    cast = lambda t: None if t is None else t.to(dtype)
-    # PyTorch's fused kernel evaluates w [beta y softplus(-z) + (1 - y) softplus(z)] in the
-    # stable form (1 - y) z + (1 + (beta - 1) y) softplus(-z): no log of a probability
+
+def _bce_elementwise(z, y, pw, w):
+    """w [beta y softplus(-z) + (1 - y) softplus(z)] as one lerp between the two softplus terms.
+
+    Both terms are non-negative and computed from the logit (softplus(-z) = -log sigma(z)), and
+    torch.lerp returns its end exactly at weight 1 and works from the nearer end otherwise, so
+    no step subtracts two large numbers: PyTorch's (1 - y) z + softplus(-z) cancels when the
+    logit is large and the target is close to the logit's side (z = -1e4, y = 1e-6 keeps two
+    digits in float32; this form keeps all of them).
+    """
+    neg = F.softplus(-z)
+    if pw is not None:
+        neg = neg * pw
+    loss = torch.lerp(F.softplus(z), neg, y)
+    return loss if w is None else loss * w
+
+
+def _bce_denominator(z, mask):
     if mask is None:
-        return F.binary_cross_entropy_with_logits(
-            logits.to(dtype), target.to(dtype), weight=cast(weight), pos_weight=cast(pos_weight),
-            reduction=reduction).to(logits.dtype)
-    loss = F.binary_cross_entropy_with_logits(
-        logits.to(dtype), target.to(dtype), weight=cast(weight), pos_weight=cast(pos_weight),
-        reduction="none")
+        return torch.tensor(float(z.numel()), dtype=z.dtype, device=z.device)
+    return mask.sum().to(z.dtype)
+
+
+def _bce_reduced(z, y, pw, w, mask, reduction):
+    loss = _bce_elementwise(z, y, pw, w)
+    if mask is None:
+        return C.reduce(loss, reduction)
     loss = torch.where(mask, loss, torch.zeros_like(loss))
-    return C.reduce(loss, reduction, mask.sum()).to(logits.dtype)
+    return C.reduce(loss, reduction, _bce_denominator(z, mask))
+
+
+class _BinaryCrossEntropy(torch.autograd.Function):
+    """Binary cross-entropy with the closed-form gradient w [(1 + (beta - 1) y) sigma(z) - beta y].
+
+    For beta = 1 the gradient is w (sigma(z) - y); with a pos_weight it is written as the lerp
+    (1 - y) sigma(z) - y beta sigma(-z). Under ``create_graph=True`` backward differentiates the
+    composed form instead, so that higher derivatives stay available.
+    """
+
+    @staticmethod
+    def forward(ctx, z, y, pw, w, mask, reduction):
+        ctx.save_for_backward(z, y, pw, w, mask)
+        ctx.reduction = reduction
+        return _bce_reduced(z, y, pw, w, mask, reduction)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        z, y, pw, w, mask = ctx.saved_tensors
+        reduction = ctx.reduction
+        if torch.is_grad_enabled():  # double backward: differentiate the composed form
+            loss = _bce_reduced(z, y, pw, w, mask, reduction)
+            (grad,) = torch.autograd.grad(loss, z, grad_output, create_graph=True)
+            return grad, None, None, None, None, None
+        if pw is None:
+            grad = torch.sigmoid(z).sub_(y)
+        else:
+            grad = torch.lerp(torch.sigmoid(z), torch.sigmoid(-z).mul_(pw).neg_(), y)
+        if w is not None:
+            grad = grad.mul_(w)  # w broadcasts to the logits' shape (checked)
+        if mask is not None:
+            grad = torch.where(mask, grad, torch.zeros_like(grad))
+        if reduction == "mean":
+            den = _bce_denominator(z, mask)
+            scale = torch.where(den > 0, grad_output / torch.where(den > 0, den, torch.ones_like(den)),
+                                torch.zeros_like(grad_output))
+            grad = grad.mul_(scale)
+        elif reduction == "sum" and bool(grad_output != 1):
+            grad = grad.mul_(grad_output)
+        elif reduction == "none":
+            grad = grad.mul_(grad_output)
+        return grad, None, None, None, None, None
 
 
 def entropy(probs, dim=-1):
     r"""Shannon entropy in nats, :math:`H(p) = -\sum_k p_k \log p_k`, with :math:`0 \log 0 = 0`.
 
     Args:
-        probs: floating tensor of probabilities (non-negative; rows need not be checked to
-            sum to one, so that sub-distributions can be scored).
+        probs: floating tensor of probabilities (finite and non-negative; rows need not sum
+            to one, so that sub-distributions can be scored).
         dim: the axis that holds the distribution.
 
     Returns:
@@ -279,8 +371,7 @@ def entropy(probs, dim=-1):
         Chapter 3 (the optimum of a smoothed loss is an entropy).
     """
     C.check_floating(probs, "probs")
-    if probs.numel() and bool((probs < 0).any()):
-        raise ValueError("probs must be non-negative")
+    C.check_nonnegative_tensor(probs, "probs")
     p = probs.to(C.compute_dtype(probs))
     # xlogy(0, 0) = 0: the convention 0 log 0 = 0 without a NaN gradient path
     return (-torch.special.xlogy(p, p).sum(dim)).to(probs.dtype)
@@ -305,6 +396,10 @@ def kl_divergence(p_logits, q_logits, dim=-1):
 
     computed from log-softmax values, so that it is finite for any finite logits.
 
+    A logit may be ``-inf`` (a masked class): a class with :math:`p_k = 0` contributes 0
+    (:math:`0 \log 0 = 0`), also where :math:`q_k = 0`; a class with :math:`p_k > 0` and
+    :math:`q_k = 0` makes the divergence ``+inf``. ``+inf`` or NaN logits give NaN.
+
     Args:
         p_logits, q_logits: logits of the same shape.
         dim: the class axis.
@@ -325,7 +420,18 @@ def kl_divergence(p_logits, q_logits, dim=-1):
     p, q, out = _pair(p_logits, q_logits)
     log_p = F.log_softmax(p, dim=dim)
     log_q = F.log_softmax(q, dim=dim)
-    return (log_p.exp() * (log_p - log_q)).sum(dim).to(out)
+    prob_p = log_p.exp()
+    # classes without p-mass contribute 0; zeroing the difference first keeps -inf - (-inf)
+    # (a NaN) out of both the value and the gradient
+    diff = torch.where(prob_p > 0, log_p - log_q, torch.zeros_like(log_p))
+    return (prob_p * diff).sum(dim).to(out)
+
+
+def _log_half_one_plus_exp(d):
+    """log((1 + e^d) / 2), exact near d = 0 (log1p(expm1(d) / 2)) and for large d (softplus)."""
+    near = torch.log1p(torch.expm1(d.clamp(max=1.0)) * 0.5)
+    far = F.softplus(d) - math.log(2.0)
+    return torch.where(d <= 1.0, near, far)
 
 
 def js_divergence(p_logits, q_logits, dim=-1):
@@ -336,8 +442,14 @@ def js_divergence(p_logits, q_logits, dim=-1):
         \mathrm{JS}(p, q) = \tfrac12 \mathrm{KL}(p\,\|\,m) + \tfrac12 \mathrm{KL}(q\,\|\,m),
         \qquad m = \tfrac12 (p + q)
 
-    Symmetric, bounded by :math:`\log 2`. :math:`\log m` is a log-sum-exp of the two
-    log-probabilities, so no probability is ever logged directly.
+    Symmetric, bounded by :math:`\log 2`. Each term uses
+    :math:`\log p_k - \log m_k = -\log\bigl((1 + e^{d_k})/2\bigr)` with
+    :math:`d_k = \log q_k - \log p_k`, evaluated as ``log1p(expm1(d) / 2)`` near
+    :math:`d = 0`, so :math:`\mathrm{JS}(p, p) = 0` exactly and nearby distributions keep
+    their relative accuracy (subtracting :math:`\log m` from :math:`\log p` would leave a
+    rounding error of the size of the logits). A logit may be ``-inf`` (a masked class):
+    a class with zero mass under both distributions contributes 0. ``+inf`` or NaN logits
+    give NaN.
 
     Example:
         >>> import torch
@@ -352,8 +464,12 @@ def js_divergence(p_logits, q_logits, dim=-1):
     p, q, out = _pair(p_logits, q_logits)
     log_p = F.log_softmax(p, dim=dim)
     log_q = F.log_softmax(q, dim=dim)
-    # log m = log((p + q) / 2) = logsumexp(log p, log q) - log 2
-    log_m = torch.logaddexp(log_p, log_q) - math.log(2.0)
-    kl_pm = (log_p.exp() * (log_p - log_m)).sum(dim)
-    kl_qm = (log_q.exp() * (log_q - log_m)).sum(dim)
-    return (0.5 * (kl_pm + kl_qm)).to(out)
+    prob_p, prob_q = log_p.exp(), log_q.exp()
+    d = log_q - log_p
+    zero = torch.zeros_like(d)
+    # a class without mass contributes 0: its d (inf or NaN) is replaced before it is used
+    d_p = torch.where(prob_p > 0, d, zero)
+    d_q = torch.where(prob_q > 0, -d, zero)
+    kl_pm = -(prob_p * _log_half_one_plus_exp(d_p)).sum(dim)   # KL(p || m)
+    kl_qm = -(prob_q * _log_half_one_plus_exp(d_q)).sum(dim)   # KL(q || m)
+    return (0.5 * (kl_pm + kl_qm) + 0.0).to(out)  # + 0.0 turns -0.0 into 0.0

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from . import _checks as C
+from .core import _masked_log_p
 
 __all__ = ["softmax_with_temperature", "distillation_loss"]
 
@@ -25,7 +26,8 @@ def softmax_with_temperature(logits, temperature, dim=-1):
 
     Args:
         logits: floating tensor, class axis ``dim``; half precision is computed in float32.
-        temperature: :math:`T > 0`.
+            ``-inf`` gives probability 0; ``+inf`` or NaN give NaN.
+        temperature: :math:`T > 0`, finite.
         dim: the class axis.
 
     Returns:
@@ -75,8 +77,11 @@ def distillation_loss(student_logits, teacher_logits, *, temperature=1.0, scale_
 
     Args:
         student_logits: ``(..., K)`` student logits; half precision is computed in float32.
-        teacher_logits: ``(..., K)`` teacher logits, same shape.
-        temperature: :math:`T > 0`.
+            ``-inf`` marks a masked class: it contributes 0 where the teacher gives it no mass
+            and makes the loss ``+inf`` where the teacher does.
+        teacher_logits: ``(..., K)`` teacher logits, same shape; ``-inf`` gives a class
+            teacher probability 0. ``+inf`` or NaN logits give NaN.
+        temperature: :math:`T > 0`, finite.
         scale_by_t2: multiply by :math:`T^2`.
         reduction: ``"mean"`` (over all leading positions) | ``"sum"`` | ``"none"``.
 
@@ -113,7 +118,8 @@ def distillation_loss(student_logits, teacher_logits, *, temperature=1.0, scale_
     dtype = C.compute_dtype(student_logits)
     log_q = F.log_softmax(student_logits.to(dtype) / t, dim=-1)
     p = torch.softmax(teacher_logits.to(dtype) / t, dim=-1)
-    loss = -(p * log_q).sum(-1)
+    # a class the teacher rules out (p = 0) contributes 0 even where the student's logit is -inf
+    loss = -(p * _masked_log_p(log_q, p)).sum(-1)
     if scale_by_t2:
         loss = loss * (t * t)
     return C.reduce(loss, reduction).to(student_logits.dtype)

@@ -34,9 +34,10 @@ def _as_counts(counts) -> torch.Tensor:
         raise ValueError(f"counts must be a non-empty 1-D tensor, got shape {tuple(t.shape)}")
     if not t.is_floating_point():
         t = t.to(torch.get_default_dtype())
-    if bool((t <= 0).any()):
+    if not bool((t > 0).all()):  # NaN fails too
         raise ValueError("counts must be positive for every class: a class with no examples has "
                          "no defined inverse frequency")
+    C.check_finite(t, "counts")
     return t
 
 
@@ -54,7 +55,7 @@ def class_weights(counts, scheme="inverse", *, beta=0.999, normalize=True):
     (:math:`\beta = 0`) and inverse frequency (:math:`\beta \to 1`).
 
     Args:
-        counts: ``(K,)`` positive class counts (tensor or sequence).
+        counts: ``(K,)`` positive finite class counts (tensor or sequence).
         scheme: ``"inverse"``, ``"inverse_sqrt"`` or ``"effective"``.
         beta: :math:`\beta \in [0, 1)` for the effective scheme.
         normalize: scale the weights to mean 1, so that the loss keeps its usual size.
@@ -149,9 +150,27 @@ def _check_priors(priors, num_classes: int, like: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"priors has shape {tuple(priors.shape)} but must have shape "
                          f"({num_classes},), one prior per class")
     C.check_same_device("logits", like, "priors", priors)
-    if bool((priors <= 0).any()):
+    if priors.numel() and not bool((priors > 0).all()):  # NaN fails too
         raise ValueError("priors must be positive: log(0) would send a logit to -inf")
+    C.check_finite(priors, "priors")
     return priors
+
+
+def _check_tau(tau) -> float:
+    if isinstance(tau, bool) or not isinstance(tau, (int, float)):
+        raise TypeError(f"tau must be a real number, got {type(tau).__name__}")
+    if not math.isfinite(tau):
+        raise ValueError(f"tau must be finite, got {tau}")
+    return float(tau)
+
+
+def _adjusted(logits, priors, tau):
+    """z + tau log(pi) in the compute dtype (float32 for half precision), after the checks."""
+    C.check_logits(logits)
+    _check_priors(priors, logits.shape[-1], logits)
+    t = _check_tau(tau)
+    dtype = C.compute_dtype(logits)
+    return logits.to(dtype) + t * torch.log(priors.to(dtype))
 
 
 def logit_adjust(logits, priors, tau=1.0):
@@ -163,9 +182,9 @@ def logit_adjust(logits, priors, tau=1.0):
 
     Args:
         logits: ``(..., K)`` floating tensor.
-        priors: ``(K,)`` positive class priors (need not sum to one: a constant shift does not
-            change the softmax).
-        tau: the scale :math:`\tau` (any real number).
+        priors: ``(K,)`` positive finite class priors (need not sum to one: a constant shift
+            does not change the softmax).
+        tau: the scale :math:`\tau` (any finite real number).
 
     Returns:
         ``(..., K)`` adjusted logits in the dtype of ``logits``.
@@ -183,12 +202,7 @@ def logit_adjust(logits, priors, tau=1.0):
     See also:
         Chapter 1, logit adjustment.
     """
-    C.check_logits(logits)
-    _check_priors(priors, logits.shape[-1], logits)
-    if isinstance(tau, bool) or not isinstance(tau, (int, float)):
-        raise TypeError(f"tau must be a real number, got {type(tau).__name__}")
-    dtype = C.compute_dtype(logits)
-    return (logits.to(dtype) + tau * torch.log(priors.to(dtype))).to(logits.dtype)
+    return _adjusted(logits, priors, tau).to(logits.dtype)
 
 
 def logit_adjusted_cross_entropy(logits, target, priors, *, tau=1.0, reduction="mean"):
@@ -202,10 +216,12 @@ def logit_adjusted_cross_entropy(logits, target, priors, *, tau=1.0, reduction="
     posterior; predict with ``logits.argmax(-1)`` for balanced error.
 
     Args:
-        logits: ``(..., K)`` floating tensor.
+        logits: ``(..., K)`` floating tensor; half precision is computed in float32 (the
+            adjusted logits included) and the loss returned in the input's dtype. ``-inf``
+            logits are masks, as in :func:`companion.cross_entropy`.
         target: ``(...)`` class indices or ``(..., K)`` probabilities.
-        priors: ``(K,)`` positive training-class priors.
-        tau: the scale :math:`\tau`.
+        priors: ``(K,)`` positive finite training-class priors.
+        tau: the scale :math:`\tau` (finite).
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
 
     Example:
@@ -221,4 +237,6 @@ def logit_adjusted_cross_entropy(logits, target, priors, *, tau=1.0, reduction="
     See also:
         Chapter 1, logit adjustment.
     """
-    return cross_entropy(logit_adjust(logits, priors, tau), target, reduction=reduction)
+    # the adjusted logits stay in float32 for half-precision input: rounding them to half
+    # before the loss would cost several ulps of the result
+    return cross_entropy(_adjusted(logits, priors, tau), target, reduction=reduction).to(logits.dtype)

@@ -19,8 +19,11 @@ def _check_probs(probs, name="probs"):
     C.check_floating(probs, name)
     if probs.dim() < 1 or probs.shape[-1] == 0:
         raise ValueError(f"{name} must have the class axis last, shape (..., K), got {tuple(probs.shape)}")
-    if probs.numel() and bool(((probs < 0) | (probs > 1)).any()):
-        raise ValueError(f"{name} must hold probabilities in [0, 1]")
+    if probs.numel():
+        lo, hi = torch.aminmax(probs.detach())  # NaN propagates and fails both comparisons
+        if not (bool(lo >= 0) and bool(hi <= 1)):
+            raise ValueError(f"{name} must hold probabilities in [0, 1], got an entry "
+                             f"{float(lo) if not bool(lo >= 0) else float(hi)}")
     return probs
 
 
@@ -88,7 +91,10 @@ def brier_score(probs, target):
 
     For a soft target :math:`p` the expected score is returned, which equals
     :math:`\lVert q - p\rVert^2 + 1 - \lVert p\rVert^2`: strictly proper, minimised at
-    :math:`q = p`.
+    :math:`q = p`. It is evaluated as :math:`\sum_k (q_k - p_k)^2 + \sum_k p_k (1 - p_k)`
+    (plus :math:`(\sum_k p_k - 1)\sum_k q_k^2`, the rounding of a target that does not sum to
+    exactly one), never as :math:`\sum_k q_k^2 - 2 q_y + 1`, which cancels near a perfect
+    prediction.
 
     Args:
         probs: ``(..., K)`` predicted probabilities.
@@ -121,7 +127,11 @@ def brier_score(probs, target):
     q = probs.to(C.compute_dtype(probs))
     if kind == "hard":
         t = torch.nn.functional.one_hot(t, q.shape[-1]).to(q.dtype)
-    return ((q * q).sum(-1) - 2 * (t * q).sum(-1) + 1).to(probs.dtype)
+        return ((q - t) ** 2).sum(-1).to(probs.dtype)
+    # sum_y p_y sum_k (q_k - [k = y])^2 = |q - p|^2 + sum_k p_k (1 - p_k) + (sum p - 1) |q|^2:
+    # sums of non-negative terms, no cancellation near a perfect prediction
+    score = ((q - t) ** 2).sum(-1) + (t * (1 - t)).sum(-1) + (t.sum(-1) - 1) * (q * q).sum(-1)
+    return score.to(probs.dtype)
 
 
 def code_length_bits(probs, target):
@@ -323,8 +333,8 @@ def bayes_decision(probs, cost_matrix):
 
     Raises:
         TypeError: an argument is not a floating tensor.
-        ValueError: ``cost_matrix`` is not 2-D with ``K`` columns, or a probability leaves
-            ``[0, 1]``.
+        ValueError: ``cost_matrix`` is not 2-D with ``K`` columns or holds NaN or inf, or a
+            probability leaves ``[0, 1]``.
 
     Example:
         >>> import torch
@@ -342,6 +352,7 @@ def bayes_decision(probs, cost_matrix):
     """
     _check_probs(probs)
     C.check_floating(cost_matrix, "cost_matrix")
+    C.check_finite(cost_matrix, "cost_matrix")
     k = probs.shape[-1]
     if cost_matrix.dim() != 2 or cost_matrix.shape[1] != k or cost_matrix.shape[0] == 0:
         raise ValueError(f"cost_matrix has shape {tuple(cost_matrix.shape)} but must be (A, {k}): "

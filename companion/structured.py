@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 
 from . import _checks as C
-from .core import binary_cross_entropy, js_divergence
+from .core import _check_bce_args, binary_cross_entropy, js_divergence
 
 __all__ = ["multilabel_cross_entropy", "Tree", "hierarchical_log_probs",
            "hierarchical_cross_entropy", "adjacent_js_penalty"]
@@ -32,7 +32,8 @@ def multilabel_cross_entropy(logits, targets, *, mask=None, pos_weight=None, red
     sum; an all-masked batch gives 0 with zero gradient.
 
     Args:
-        logits: ``(..., K)`` label logits, any floating dtype (half computed in float32).
+        logits: ``(..., K)`` label logits, any floating dtype (half computed in float32);
+            finite (see :func:`companion.binary_cross_entropy`).
         targets: floating ``(..., K)`` labels in ``[0, 1]`` (soft labels allowed).
         mask: optional boolean ``(..., K)``; ``False`` marks a missing label.
         pos_weight: optional :math:`\beta`, ``(K,)`` or broadcastable to ``logits``, the
@@ -45,8 +46,8 @@ def multilabel_cross_entropy(logits, targets, *, mask=None, pos_weight=None, red
 
     Raises:
         TypeError: ``logits`` or ``targets`` is not floating, or ``mask`` is not boolean.
-        ValueError: shapes disagree, a target leaves ``[0, 1]``, ``pos_weight`` is negative or
-            does not broadcast, or ``reduction`` is unknown.
+        ValueError: shapes disagree, a target leaves ``[0, 1]`` or is NaN, ``pos_weight`` is
+            negative, NaN or infinite or does not broadcast, or ``reduction`` is unknown.
 
     Example:
         >>> import torch
@@ -68,16 +69,9 @@ def multilabel_cross_entropy(logits, targets, *, mask=None, pos_weight=None, red
     """
     C.check_logits(logits)
     C.check_reduction(reduction)
-    C.check_floating(targets, "targets")
-    C.check_same_shape("logits", logits, "targets", targets)
-    C.check_same_device("logits", logits, "targets", targets)
-    if mask is not None:
-        C.check_tensor(mask, "mask")
-        if mask.dtype != torch.bool:
-            raise TypeError(f"mask must be a boolean tensor, got dtype {mask.dtype}")
-        C.check_same_shape("logits", logits, "mask", mask)
+    _check_bce_args(logits, targets, pos_weight, None, mask, target_name="targets")
     dtype = C.compute_dtype(logits)
-    pw = None if pos_weight is None else C.check_floating(pos_weight, "pos_weight").to(dtype)
+    pw = None if pos_weight is None else pos_weight.to(dtype)
     # elementwise BCE in the compute dtype, so the sum over labels is not rounded to half
     per_label = binary_cross_entropy(logits.to(dtype), targets.to(dtype), pos_weight=pw,
                                      mask=mask, reduction="none")
@@ -272,13 +266,22 @@ def _check_tree_logits(logits, tree):
 
 
 def _conditional_log_probs(logits, tree):
-    """log P(v | pa(v)) for every non-root node: a log-softmax within each sibling group."""
+    """log P(v | pa(v)) for every non-root node: a log-softmax within each sibling group.
+
+    Each group's maximum is subtracted first, (z - m) - log sum exp(z - m): the log-sum-exp is
+    then of numbers near 0 and keeps its digits, where z - logsumexp(z) would round at the
+    size of z (a 1.8% error at logits 1e4 in float32). The maximum is detached: the result
+    does not depend on it.
+    """
     groups, group_of, _ = tree._tensors(logits.device)
     z = logits.to(C.compute_dtype(logits))
     # an extra -inf column pads the sibling groups to a common width; exp(-inf) adds nothing
-    padded = torch.cat([z, torch.full_like(z[..., :1], float("-inf"))], -1)
-    lse = torch.logsumexp(padded[..., groups], dim=-1)  # (..., G)
-    return z - lse[..., group_of]
+    pad = torch.full_like(z[..., :1], float("-inf"))
+    top = torch.cat([z.detach(), pad], -1)[..., groups].amax(-1)  # (..., G)
+    top = torch.where(torch.isfinite(top), top, torch.zeros_like(top))  # an all -inf group
+    shifted = z - top[..., group_of]
+    lse = torch.logsumexp(torch.cat([shifted, pad], -1)[..., groups], dim=-1)  # (..., G)
+    return shifted - lse[..., group_of]
 
 
 def _leaf_log_probs(cond, tree):
@@ -301,7 +304,9 @@ def hierarchical_log_probs(logits, tree):
 
     Args:
         logits: ``(..., num_nodes - 1)``; column ``i - 1`` is node ``i``'s logit (see
-            :class:`Tree`). Any floating dtype; half precision is computed in float32.
+            :class:`Tree`). Any floating dtype; half precision is computed in float32. A logit
+            may be ``-inf`` (a masked node): its leaves get probability 0 (log-probability
+            ``-inf``); ``+inf`` or NaN logits give NaN.
         tree: the :class:`Tree`.
 
     Returns:
@@ -345,7 +350,10 @@ def hierarchical_cross_entropy(logits, target, tree, *, reduction="mean"):
     \operatorname{path}]` within each group; every other logit gets exactly zero.
 
     Args:
-        logits: ``(..., num_nodes - 1)`` node logits (see :class:`Tree`).
+        logits: ``(..., num_nodes - 1)`` node logits (see :class:`Tree`), any floating dtype
+            (half precision computed in float32); each sibling group is shifted by its maximum,
+            so the loss keeps its relative accuracy at logits of size 1e4. ``-inf`` marks a
+            masked node: the loss is ``+inf`` if the target's path goes through one.
         target: ``(...)`` integer class indices into ``tree.leaves``.
         tree: the :class:`Tree`.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.

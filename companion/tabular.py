@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from . import _checks as C
+from .core import _masked_log_p
 
 __all__ = ["mixed_reconstruction_loss"]
 
@@ -25,6 +26,11 @@ def _columns(value, name, width):
         if not 0 <= c < width:
             raise ValueError(f"spec[{name!r}] has column {c} but the tensor has {width} columns")
     return cols
+
+
+def _check_unit_columns(t, kind):
+    if t.numel() and not bool(((t >= 0) & (t <= 1)).all()):  # NaN fails too
+        raise ValueError(f"batch has {kind} columns outside [0, 1] (or NaN)")
 
 
 def mixed_reconstruction_loss(outputs, batch, spec):
@@ -53,8 +59,10 @@ def mixed_reconstruction_loss(outputs, batch, spec):
 
     Args:
         outputs: ``(N, F_out)`` decoder outputs, floating; half precision is computed in
-            float32.
-        batch: ``(N, F)`` encoded data with ``F <= F_out``.
+            float32. A categorical logit may be ``-inf`` (a category ruled out: it contributes
+            0 where the one-hot column is 0); other infinities are not supported.
+        batch: ``(N, F)`` encoded data with ``F <= F_out``, finite in the columns used. An
+            empty batch (``N = 0``) gives 0 for every part.
         spec: dict with optional keys ``"binary"`` (list of columns), ``"continuous"`` (list of
             columns), ``"categorical"`` (list of lists of columns, one list per group),
             ``"continuous_loss"`` (``"squared_error"``, the default, or ``"gaussian_nll"``) and
@@ -70,7 +78,8 @@ def mixed_reconstruction_loss(outputs, batch, spec):
         TypeError: a tensor is not floating, ``spec`` is not a dict, or a column list is not a
             list of ints.
         ValueError: the shapes disagree, a column is out of range, ``spec`` has an unknown key,
-            or a binary or one-hot column holds values outside ``[0, 1]``.
+            a binary or one-hot column holds values outside ``[0, 1]`` or NaN, or a continuous
+            column holds NaN or inf.
 
     Example:
         >>> import torch
@@ -122,17 +131,19 @@ def mixed_reconstruction_loss(outputs, batch, spec):
                              f"has {len(continuous)}")
     dtype = C.compute_dtype(outputs)
     o, x = outputs.to(dtype), batch.to(dtype)
-    n = o.shape[0]
+    n = max(o.shape[0], 1)  # an empty batch: every sum is 0, and so is every mean
     zero = o.sum() * 0.0  # keeps the graph and the device for a type with no columns
     losses = {"binary": zero, "continuous": zero, "categorical": zero}
     if binary:
         xb = x[:, binary]
-        if bool(((xb < 0) | (xb > 1)).any()):
-            raise ValueError("batch has binary columns outside [0, 1]")
+        _check_unit_columns(xb, "binary")
         z = o[:, binary]
-        # -log sigma(z) = softplus(-z), -log(1 - sigma(z)) = softplus(z): stable for any logit
-        losses["binary"] = (xb * F.softplus(-z) + (1 - xb) * F.softplus(z)).sum() / n
+        # -log sigma(z) = softplus(-z), -log(1 - sigma(z)) = softplus(z): stable for any logit;
+        # a lerp between them keeps soft targets exact at extreme logits (see binary_cross_entropy)
+        losses["binary"] = torch.lerp(F.softplus(z), F.softplus(-z), xb).sum() / n
     if continuous:
+        if not bool(torch.isfinite(x[:, continuous]).all()):
+            raise ValueError("batch has NaN or inf in a continuous column; values must be finite")
         err2 = (o[:, continuous] - x[:, continuous]) ** 2
         if log_var_cols is None:
             losses["continuous"] = 0.5 * err2.sum() / n
@@ -143,9 +154,8 @@ def mixed_reconstruction_loss(outputs, batch, spec):
         total = zero
         for cols in groups:  # a few column groups, not examples or classes
             t = x[:, cols]
-            if bool(((t < 0) | (t > 1)).any()):
-                raise ValueError("batch has one-hot columns outside [0, 1]")
-            total = total - (t * F.log_softmax(o[:, cols], dim=-1)).sum() / n
+            _check_unit_columns(t, "one-hot")
+            total = total - (t * _masked_log_p(F.log_softmax(o[:, cols], dim=-1), t)).sum() / n
         losses["categorical"] = total
     losses["total"] = losses["binary"] + losses["continuous"] + losses["categorical"]
     return {k: v.to(outputs.dtype) for k, v in losses.items()}

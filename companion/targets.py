@@ -67,7 +67,8 @@ def smooth_labels(target, num_classes, alpha, *, dtype=None):
     Raises:
         TypeError: ``target`` is not a tensor, or ``alpha`` is not a number.
         ValueError: a class index lies outside ``[0, K)``, a soft target's last axis is not
-            ``K``, or ``alpha`` lies outside ``[0, 1]``.
+            ``K`` or an entry leaves ``[0, 1]`` (NaN included), or ``alpha`` lies outside
+            ``[0, 1]``.
 
     Example:
         >>> import torch
@@ -92,8 +93,7 @@ def smooth_labels(target, num_classes, alpha, *, dtype=None):
                 f"target has shape {tuple(target.shape)}; a soft target must have num_classes={k} "
                 "entries on its last axis"
             )
-        if target.numel() and bool((target < 0).any()):
-            raise ValueError("target holds negative probabilities; soft targets must lie in [0, 1]")
+        C.check_unit_interval(target, "target", what="soft targets are probabilities")
         y = target.to(C.compute_dtype(target))
         return ((1.0 - a) * y + a / k).to(target.dtype)
     _check_index_target(target, k)
@@ -202,8 +202,8 @@ def mixup(x, y, alpha, *, generator=None):
     Raises:
         TypeError: ``x`` or ``y`` is not a floating tensor, or ``generator`` is not a
             ``torch.Generator``.
-        ValueError: ``y`` is not ``(N, K)`` with the batch size of ``x``, holds negative
-            entries, or ``alpha`` is negative.
+        ValueError: ``y`` is not ``(N, K)`` with the batch size of ``x``, holds entries
+            outside ``[0, 1]`` or NaN, or ``alpha`` is negative or infinite.
 
     Example:
         >>> import torch
@@ -234,8 +234,7 @@ def mixup(x, y, alpha, *, generator=None):
             "the batch size of x"
         )
     C.check_same_device("x", x, "y", y)
-    if bool((y < 0).any()):
-        raise ValueError("y holds negative probabilities; targets must lie in [0, 1]")
+    C.check_unit_interval(y, "y", what="targets are probabilities")
     lam, perm = _draw_mixup(x.shape[0], a, generator)
     perm = perm.to(x.device)
     # computed in float32 for half inputs, so that lam is not rounded to the input's precision

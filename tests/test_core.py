@@ -147,7 +147,7 @@ def test_cross_entropy_inputs_unchanged(gen):
     (dict(), torch.tensor([0, 1, 2]), ValueError, r"target has shape \(3,\) but logits have shape \(2, 3\)"),
     (dict(), torch.tensor([True, False]), TypeError, "target must hold integer class indices"),
     (dict(), torch.ones(2, 4), ValueError, "soft target must have the shape of the logits"),
-    (dict(), -torch.ones(2, 3), ValueError, "negative probabilities"),
+    (dict(), -torch.ones(2, 3), ValueError, r"target must lie in \[0, 1\]"),
     (dict(weight=torch.ones(4)), torch.tensor([0, 1]), ValueError, r"weight has shape \(4,\)"),
     (dict(weight=-torch.ones(3)), torch.tensor([0, 1]), ValueError, "weight must be non-negative"),
     (dict(weight=[1.0, 1.0, 1.0]), torch.tensor([0, 1]), TypeError, "weight must be a torch.Tensor"),

@@ -182,7 +182,7 @@ Q = torch.tensor([[0.5, 0.5], [0.2, 0.8]])
     (lambda: companion.log_score(Q, torch.tensor([0, 2])), ValueError, "target has class index 2 but logits have 2 classes"),
     (lambda: companion.brier_score(Q, torch.tensor([0])), ValueError, r"target has shape \(1,\)"),
     (lambda: companion.brier_score(Q, [0, 1]), TypeError, "target must be a torch.Tensor"),
-    (lambda: companion.code_length_bits(Q, -Q), ValueError, "target holds negative probabilities"),
+    (lambda: companion.code_length_bits(Q, -Q), ValueError, r"target must lie in \[0, 1\]"),
     (lambda: companion.log_score(torch.tensor(0.5), torch.tensor(0)), ValueError, "probs must have the class axis last"),
     (lambda: companion.expected_calibration_error(Q, torch.tensor([0, 1]), n_bins=0), ValueError, "n_bins must be an int >= 1"),
     (lambda: companion.reliability_curve(Q, torch.tensor([0.0, 1.0])), TypeError, "target must hold integer class indices"),

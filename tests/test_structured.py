@@ -114,7 +114,7 @@ def test_multilabel_inputs_unchanged(gen):
     (dict(logits=torch.zeros(2, 3, dtype=torch.long)), TypeError, "logits must be a floating-point tensor"),
     (dict(targets=torch.ones(2, 3, dtype=torch.long)), TypeError, "targets must be a floating-point tensor"),
     (dict(targets=torch.ones(2, 4)), ValueError, r"targets has shape \(2, 4\) but logits has shape \(2, 3\)"),
-    (dict(targets=2 * torch.ones(2, 3)), ValueError, r"target must lie in \[0, 1\]"),
+    (dict(targets=2 * torch.ones(2, 3)), ValueError, r"targets must lie in \[0, 1\]"),
     (dict(mask=torch.ones(2, 3)), TypeError, "mask must be a boolean tensor"),
     (dict(mask=torch.ones(3, 2, dtype=torch.bool)), ValueError, r"mask has shape \(3, 2\)"),
     (dict(pos_weight=-torch.ones(3)), ValueError, "pos_weight must be non-negative"),

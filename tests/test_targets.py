@@ -90,7 +90,7 @@ def test_targets_leave_inputs_unchanged(gen):
     (lambda: companion.smooth_labels(torch.tensor([0, 1]), 0, 0.1), ValueError, "num_classes must be an int >= 1"),
     (lambda: companion.smooth_labels(torch.ones(2, 4) / 4, 3, 0.1), ValueError,
      "a soft target must have num_classes=3 entries"),
-    (lambda: companion.smooth_labels(-torch.ones(2, 3), 3, 0.1), ValueError, "negative probabilities"),
+    (lambda: companion.smooth_labels(-torch.ones(2, 3), 3, 0.1), ValueError, r"target must lie in \[0, 1\]"),
     (lambda: companion.smooth_labels(torch.tensor([True]), 3, 0.1), TypeError, "integer class indices"),
     (lambda: companion.smooth_labels(torch.tensor([0]), 3, 0.1, dtype=torch.int64), TypeError,
      "dtype must be a floating torch.dtype"),
@@ -162,7 +162,7 @@ def test_mixup_is_differentiable(gen):
     ((torch.zeros(3, 2), torch.eye(4), 0.2), {}, ValueError, r"y has shape \(4, 4\) but must be \(N, K\)"),
     ((torch.zeros(3, 2), torch.ones(3), 0.2), {}, ValueError, r"y has shape \(3,\)"),
     ((torch.zeros(0, 2), torch.zeros(0, 2), 0.2), {}, ValueError, "x must have a non-empty batch axis"),
-    ((torch.zeros(3, 2), -torch.eye(3), 0.2), {}, ValueError, "y holds negative probabilities"),
+    ((torch.zeros(3, 2), -torch.eye(3), 0.2), {}, ValueError, r"y must lie in \[0, 1\]"),
     ((torch.zeros(3, 2), torch.eye(3), -1.0), {}, ValueError, "alpha must be >= 0"),
     ((torch.zeros(3, 2), torch.eye(3), 0.2), dict(generator=0), TypeError, "generator must be a torch.Generator"),
 ])

@@ -5,8 +5,10 @@ import numpy as np
 def log_softmax(z, axis=-1):
     """log softmax(z) = z - logsumexp(z), shifted by the maximum so that exp never overflows."""
     z = np.asarray(z, dtype=np.float64)
-    m = np.max(z, axis=axis, keepdims=True)
-    return z - m - np.log(np.sum(np.exp(z - m), axis=axis, keepdims=True))
+    m = np.max(z, axis=axis, keepdims=True) if z.size else np.zeros(z.shape[:-1] + (1,))
+    m = np.where(np.isfinite(m), m, 0.0)  # a row of -inf (or empty) stays -inf, not NaN
+    with np.errstate(divide="ignore"):
+        return z - m - np.log(np.sum(np.exp(z - m), axis=axis, keepdims=True))
 
 
 def softplus(z):

@@ -14,7 +14,7 @@ def cross_entropy(logits, target, *, weight=None, label_smoothing=0.0, ignore_in
     target = np.asarray(target)
     if np.issubdtype(target.dtype, np.floating):
         t = (1 - label_smoothing) * target + label_smoothing / k
-        return reduce(-np.sum(w * t * log_q, axis=-1), reduction)
+        return reduce(-np.sum(_times_log(w * t, log_q), axis=-1), reduction)
     valid = target != ignore_index
     y = np.where(valid, target, 0)
     # the hard target's weight multiplies its term; the uniform part is weighted per class
@@ -22,6 +22,13 @@ def cross_entropy(logits, target, *, weight=None, label_smoothing=0.0, ignore_in
     loss = loss - label_smoothing / k * np.sum(w * log_q, axis=-1)
     loss = np.where(valid, loss, 0.0)
     return reduce(loss, reduction, np.sum(np.where(valid, w[y], 0.0)))
+
+
+def _times_log(c, log_q):
+    """c log q with 0 log 0 = 0: a class without mass contributes nothing, even at log q = -inf."""
+    c, log_q = np.broadcast_arrays(np.asarray(c, dtype=np.float64), log_q)
+    with np.errstate(invalid="ignore"):
+        return np.where(c > 0, c * log_q, 0.0)
 
 
 def binary_cross_entropy(logits, target, *, pos_weight=None, weight=None, mask=None,
@@ -51,7 +58,9 @@ def entropy(probs, dim=-1):
 def kl_divergence(p_logits, q_logits, dim=-1):
     """KL(p || q) = sum_k p_k (log p_k - log q_k)."""
     log_p, log_q = log_softmax(p_logits, dim), log_softmax(q_logits, dim)
-    return np.sum(np.exp(log_p) * (log_p - log_q), axis=dim)
+    p = np.exp(log_p)
+    with np.errstate(invalid="ignore"):
+        return np.sum(np.where(p > 0, p * (log_p - log_q), 0.0), axis=dim)
 
 
 def js_divergence(p_logits, q_logits, dim=-1):
@@ -60,4 +69,5 @@ def js_divergence(p_logits, q_logits, dim=-1):
     p, q = np.exp(log_p), np.exp(log_q)
     m = (p + q) / 2
     kl = lambda a, log_a: np.sum(np.where(a > 0, a * (log_a - np.log(np.where(m > 0, m, 1.0))), 0.0), axis=dim)
-    return 0.5 * kl(p, log_p) + 0.5 * kl(q, log_q)
+    with np.errstate(invalid="ignore"):
+        return 0.5 * kl(p, log_p) + 0.5 * kl(q, log_q)

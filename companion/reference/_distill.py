@@ -2,6 +2,7 @@
 import numpy as np
 
 from ._common import log_softmax, reduce
+from ._core import _times_log
 
 
 def softmax_with_temperature(logits, temperature, dim=-1):
@@ -15,5 +16,5 @@ def distillation_loss(student_logits, teacher_logits, *, temperature=1.0, scale_
     t = temperature
     p_teacher = softmax_with_temperature(teacher_logits, t)
     log_p_student = log_softmax(np.asarray(student_logits, dtype=np.float64) / t)
-    loss = -np.sum(p_teacher * log_p_student, axis=-1) * (t * t if scale_by_t2 else 1.0)
+    loss = -np.sum(_times_log(p_teacher, log_p_student), axis=-1) * (t * t if scale_by_t2 else 1.0)
     return reduce(loss, reduction)
