@@ -137,8 +137,127 @@ def bits_per_character(total_nll_nats, num_characters):
 
 # ------------------------------------------------------------------------------------ kernel
 
+class _Extras:
+    """The optional terms of the loss, fixed for one call (all off: the plain cross-entropy).
+
+    ``class_weight`` (V,) or None; ``smoothing`` alpha; ``z_loss`` lambda; ``softcap`` c or None;
+    ``ce_scale`` / ``z_scale``: the constants the CE part and the z-loss part are multiplied by
+    (1/sum of counted weights and 1/n_counted for a mean, 1 for a sum).
+    """
+
+    def __init__(self, class_weight=None, smoothing=0.0, z_loss=0.0, softcap=None):
+        self.class_weight, self.smoothing = class_weight, smoothing
+        self.z_loss, self.softcap = z_loss, softcap
+        self.ce_scale = self.z_scale = 1.0
+
+    @property
+    def plain(self) -> bool:
+        return (self.class_weight is None and not self.smoothing and not self.z_loss
+                and self.softcap is None)
+
+
+def _lce_chunks_general(h, w, b, t, chunk_size, extras, *, row_scale=None,
+                        need_grad_hidden=False, need_grad_weight=False, need_grad_bias=False,
+                        predictions=None):
+    """:func:`_lce_chunks` with class weights, label smoothing, z-loss and soft-capping.
+
+    Per row, with s = c tanh(z / c) (s = z without a cap), lse = logsumexp(s), p = softmax(s):
+
+        ce_n = (1 - a) w_y (lse - s_y) + (a / V) sum_k w_k (lse - s_k)      (PyTorch's form)
+        zl_n = lam lse^2
+        d ce_n / d s = [(1 - a) w_y + (a / V) sum_k w_k] p - (1 - a) w_y e_y - (a / V) w
+        d zl_n / d s = 2 lam lse p,        d s / d z = 1 - (s / c)^2
+
+    Returns ``(ce (n,), zl (n,), grad_h, grad_w, grad_b)``; the gradients are of
+    ``sum_n r_n (ce_scale ce_n + z_scale zl_n)`` with ``r = row_scale`` (1 when None).
+    Extra memory: the ``(chunk, V)`` buffer, and a second one when soft-capping (for ds/dz).
+    """
+    n, v = h.shape[0], w.shape[0]
+    need_grad = need_grad_hidden or need_grad_weight or need_grad_bias
+    ce = torch.zeros(n, dtype=h.dtype, device=h.device)
+    zl = torch.zeros(n, dtype=h.dtype, device=h.device)
+    grad_h = torch.empty_like(h) if need_grad_hidden else None
+    grad_w = torch.zeros_like(w) if need_grad_weight else None
+    grad_b = torch.zeros(v, dtype=h.dtype, device=h.device) if need_grad_bias else None
+    if n == 0:
+        return ce, zl, grad_h, grad_w, grad_b
+    a, lam, cap, cw = extras.smoothing, extras.z_loss, extras.softcap, extras.class_weight
+    w_sum = float(v) if cw is None else cw.sum()
+    buf = torch.empty(min(chunk_size, n), v, dtype=h.dtype, device=h.device)
+    tanh_buf = torch.empty_like(buf) if (cap is not None and need_grad) else None
+    for start in range(0, n, chunk_size):
+        stop = min(start + chunk_size, n)
+        h_c, t_c = h[start:stop], t[start:stop].unsqueeze(1)
+        s = buf[: stop - start]
+        # matrix product 1 of 3: the chunk's logits
+        if b is None:
+            torch.mm(h_c, w.t(), out=s)
+        else:
+            torch.addmm(b, h_c, w.t(), out=s)
+        if cap is not None:
+            # soft-capping s = c tanh(z / c); keep tanh for d s / d z = 1 - tanh^2
+            s.div_(cap).tanh_()
+            if tanh_buf is not None:
+                tanh_buf[: stop - start].copy_(s)
+            s.mul_(cap)
+        s_y = s.gather(1, t_c).squeeze(1)
+        w_y = None if cw is None else cw.index_select(0, t_c.squeeze(1))
+        if a:
+            # sum_k w_k s_k before s is overwritten (a matrix-vector product when weighted)
+            ws = s.sum(1) if cw is None else s @ cw
+        if predictions is not None:
+            predictions[start:stop] = s.argmax(1)
+        # s <- softmax(s) in place, keeping lse = m + log sum exp(s - m)
+        m = s.amax(1, keepdim=True)
+        s.sub_(m).exp_()
+        sum_exp = s.sum(1, keepdim=True)
+        s.div_(sum_exp)
+        lse = (m + sum_exp.log()).squeeze(1)
+        nll = lse - s_y
+        ce_c = (1 - a) * (nll if w_y is None else w_y * nll)
+        if a:
+            ce_c = ce_c + (a / v) * (w_sum * lse - ws)
+        ce[start:stop] = ce_c
+        if lam:
+            zl[start:stop] = lam * lse * lse
+        if not need_grad:
+            continue
+        r = None if row_scale is None else row_scale[start:stop]
+        c_ce = extras.ce_scale if r is None else extras.ce_scale * r
+        c_z = extras.z_scale if r is None else extras.z_scale * r
+        coef_p = (1 - a) * (1.0 if w_y is None else w_y) + (a / v) * w_sum
+        coef_p = c_ce * coef_p + (2 * lam) * c_z * lse if lam else c_ce * coef_p
+        if not isinstance(coef_p, torch.Tensor):
+            coef_p = torch.full((stop - start,), coef_p, dtype=h.dtype, device=h.device)
+        s.mul_(coef_p.unsqueeze(1))
+        hit = (1 - a) * (1.0 if w_y is None else w_y) * c_ce
+        if not isinstance(hit, torch.Tensor):
+            hit = torch.full((stop - start,), hit, dtype=h.dtype, device=h.device)
+        s.scatter_add_(1, t_c, -hit.unsqueeze(1))
+        if a:
+            d = (a / v) * (c_ce if isinstance(c_ce, torch.Tensor) else
+                           torch.full((stop - start,), c_ce, dtype=h.dtype, device=h.device))
+            if cw is None:
+                s.sub_(d.unsqueeze(1))
+            else:
+                s.sub_(d.unsqueeze(1) * cw.unsqueeze(0))
+        if tanh_buf is not None:
+            # chain rule through the cap: times 1 - tanh^2
+            t2 = tanh_buf[: stop - start]
+            s.mul_(t2.square_().neg_().add_(1.0))
+        if need_grad_bias:
+            grad_b.add_(s.sum(0))
+        if need_grad_weight:
+            # matrix product 2 of 3
+            grad_w.addmm_(s.t(), h_c)
+        if need_grad_hidden:
+            # matrix product 3 of 3
+            torch.mm(s, w, out=grad_h[start:stop])
+    return ce, zl, grad_h, grad_w, grad_b
+
+
 def _lce_chunks(h, w, b, t, chunk_size, *, scale=1.0, row_scale=None, need_grad_hidden=False,
-                need_grad_weight=False, need_grad_bias=False):
+                need_grad_weight=False, need_grad_bias=False, predictions=None):
     """Per-row losses and, optionally, gradients of ``sum_n s_n * loss_n``, chunk by chunk.
 
     ``h`` (n, H), ``w`` (V, H), ``b`` (V,) or None, all in the compute dtype; ``t`` (n,) class
@@ -167,6 +286,8 @@ def _lce_chunks(h, w, b, t, chunk_size, *, scale=1.0, row_scale=None, need_grad_
             torch.mm(h_c, w.t(), out=z)
         else:
             torch.addmm(b, h_c, w.t(), out=z)
+        if predictions is not None:
+            predictions[start:stop] = z.argmax(1)
         # z <- softmax(z) in place: one fused pass per row, no second (chunk, V) buffer
         torch._softmax(z, 1, False, out=z)
         p_t = z.gather(1, t_c).squeeze(1)
@@ -209,61 +330,90 @@ def _lce_chunks(h, w, b, t, chunk_size, *, scale=1.0, row_scale=None, need_grad_
 class _ChunkedLinearCrossEntropy(torch.autograd.Function):
     """Scalar reductions take their gradients from forward; ``"none"`` recomputes in backward.
 
-    * ``"mean"`` / ``"sum"``: the loss is :math:`c \\sum_n \\ell_n` with one constant
-      :math:`c` (``1/n_counted`` or 1), so the gradient of ``grad_output * loss`` is
-      ``grad_output`` times the gradient computed in forward. Forward keeps only the three
-      gradients (never the logits) and backward scales them: three matrix products in all.
-      The buffers are handed over on the first backward (no copy); a second backward
-      (``retain_graph=True``, ``gradcheck``) recomputes them from the saved inputs.
-    * ``"none"``: the gradient of :math:`\\sum_n g_n \\ell_n` needs the per-row ``grad_output``
-      :math:`g_n`, unknown in forward. Forward computes the losses only; backward reruns the
-      chunks with row weights :math:`g_n`: four matrix products, still no ``(N, V)`` tensor.
+    * ``"mean"`` / ``"sum"``: the loss is :math:`c \\sum_n \\ell_n` with constants
+      :math:`c` (``1/n_counted`` or 1; ``1/sum of counted class weights`` for the CE part
+      with ``class_weight``), so the gradient of ``grad_output * loss`` is ``grad_output``
+      times the gradient computed in forward. Forward keeps only the three gradients (never
+      the logits) and backward scales them: three matrix products in all. The buffers are
+      handed over on the first backward (no copy); a second backward (``retain_graph=True``,
+      ``gradcheck``) recomputes them from the saved inputs.
+    * ``"none"``: the gradient of :math:`\\sum_n g_n \\ell_n` needs the per-row
+      ``grad_output`` :math:`g_n`, unknown in forward. Forward computes the losses only;
+      backward reruns the chunks with row weights :math:`g_n`: four matrix products, still no
+      ``(N, V)`` tensor.
 
     Ignored rows are dropped before the loop (their loss and gradient are zero), so they cost
-    no matrix products.
+    no matrix products. The second output, the predicted class per row, is not differentiable.
     """
 
     @staticmethod
-    def forward(ctx, hidden, weight, bias, target, chunk_size, ignore_index, reduction):
+    def forward(ctx, hidden, weight, bias, target, chunk_size, ignore_index, reduction, extras,
+                want_predictions):
         # hidden (N, H), target (N,): flattened by the public function
         ctx.save_for_backward(hidden, weight, bias, target)
         ctx.chunk_size, ctx.ignore_index, ctx.reduction = chunk_size, ignore_index, reduction
+        ctx.extras = extras
         ctx.dtypes = (hidden.dtype, weight.dtype, None if bias is None else bias.dtype)
         h, w, b, t_v, rows = _prepare(hidden, weight, bias, target, ignore_index)
         n_valid = t_v.shape[0]
+        pred_v = (torch.empty(n_valid, dtype=torch.long, device=h.device)
+                  if want_predictions else None)
 
         if reduction == "none":
-            loss_v = _lce_chunks(h if rows is None else h.index_select(0, rows), w, b, t_v,
-                                 chunk_size)[0]
+            ctx.grads = None
+            loss_v = _run(ctx, h, w, b, t_v, rows, need_grads=False, predictions=pred_v)[0]
             if rows is not None:
-                loss_v = torch.zeros(h.shape[0], dtype=h.dtype, device=h.device).index_copy_(0, rows, loss_v)
-            return loss_v.to(hidden.dtype)
-
-        # mean over the counted rows (0 with zero gradient when there are none), or the sum
-        ctx.scale = (1.0 / n_valid if n_valid else 0.0) if reduction == "mean" else 1.0
-        loss_v, *grads = _run(ctx, h, w, b, t_v, rows)
-        ctx.grads = grads
-        return (loss_v.sum() * ctx.scale).to(hidden.dtype)
+                loss_v = torch.zeros(h.shape[0], dtype=h.dtype,
+                                     device=h.device).index_copy_(0, rows, loss_v)
+            out = loss_v.to(hidden.dtype)
+        else:
+            # mean over the counted rows (0 with zero gradient when there are none), or the sum
+            if reduction == "mean":
+                extras.z_scale = 1.0 / n_valid if n_valid else 0.0
+                if extras.class_weight is None:
+                    extras.ce_scale = extras.z_scale
+                else:
+                    den = float(extras.class_weight.to(h.dtype).index_select(0, t_v).sum())
+                    extras.ce_scale = 1.0 / den if den > 0 else 0.0
+            else:
+                extras.ce_scale = extras.z_scale = 1.0
+            loss_v, *grads = _run(ctx, h, w, b, t_v, rows, predictions=pred_v)
+            ctx.grads = grads
+            out = loss_v.sum().to(hidden.dtype)
+        if pred_v is None:
+            pred = torch.empty(0, dtype=torch.long, device=hidden.device)
+        elif rows is None:
+            pred = pred_v
+        else:
+            pred = torch.full((hidden.shape[0],), ignore_index, dtype=torch.long,
+                              device=hidden.device).index_copy_(0, rows, pred_v)
+        ctx.mark_non_differentiable(pred)
+        return out, pred
 
     @staticmethod
-    @torch.autograd.function.once_differentiable
-    def backward(ctx, grad_output):
+    def backward(ctx, grad_output, _grad_predictions):
+        if torch.is_grad_enabled():
+            # create_graph=True: the closed-form gradient has no graph of its own, so a
+            # gradient penalty would silently vanish; say so instead
+            raise RuntimeError("chunked_linear_cross_entropy does not support double backward "
+                               "(create_graph=True); use the naive F.cross_entropy(hidden @ "
+                               "weight.T, target) form for higher-order gradients")
+        hidden, weight, bias, target = ctx.saved_tensors
         if ctx.reduction == "none":
-            hidden, weight, bias, target = ctx.saved_tensors
             h, w, b, t_v, rows = _prepare(hidden, weight, bias, target, ctx.ignore_index)
             g = grad_output.reshape(-1).to(h.dtype)
-            ctx.scale = 1.0
-            grads = _run(ctx, h, w, b, t_v, rows, row_scale=g if rows is None else g.index_select(0, rows))[1:]
-            return (*grads, None, None, None, None)
+            ctx.extras.ce_scale = ctx.extras.z_scale = 1.0
+            grads = _run(ctx, h, w, b, t_v, rows,
+                         row_scale=g if rows is None else g.index_select(0, rows))[1:]
+            return (*grads, None, None, None, None, None, None)
         if ctx.grads is not None:
             grads, ctx.grads = ctx.grads, None  # hand the buffers over instead of copying them
         else:  # a second backward through the same graph: recompute
-            hidden, weight, bias, target = ctx.saved_tensors
             grads = _run(ctx, *_prepare(hidden, weight, bias, target, ctx.ignore_index))[1:]
         # the forward gradients are for grad_output = 1; scale them only when it is not 1
         if bool(grad_output != 1):
             grads = [None if g is None else g * grad_output.to(g.dtype) for g in grads]
-        return (*grads, None, None, None, None)
+        return (*grads, None, None, None, None, None, None)
 
 
 def _prepare(hidden, weight, bias, target, ignore_index):
@@ -277,13 +427,30 @@ def _prepare(hidden, weight, bias, target, ignore_index):
     return h, w, b, t_v, rows
 
 
-def _run(ctx, h, w, b, t_v, rows, row_scale=None):
-    """The kernel on the counted rows; gradients scattered back and cast to the input dtypes."""
-    need_h, need_w, need_b = ctx.needs_input_grad[:3]
-    loss_v, g_h, g_w, g_b = _lce_chunks(
-        h if rows is None else h.index_select(0, rows), w, b, t_v, ctx.chunk_size,
-        scale=ctx.scale, row_scale=row_scale, need_grad_hidden=need_h,
-        need_grad_weight=need_w, need_grad_bias=need_b)
+def _run(ctx, h, w, b, t_v, rows, row_scale=None, need_grads=True, predictions=None):
+    """The kernel on the counted rows; gradients scattered back and cast to the input dtypes.
+
+    Returns ``[loss per counted row (the reduction's scales applied), grad_h, grad_w,
+    grad_b]``.
+    """
+    need_h, need_w, need_b = (ctx.needs_input_grad[:3] if need_grads else (False,) * 3)
+    h_v = h if rows is None else h.index_select(0, rows)
+    extras = ctx.extras
+    if extras.plain:
+        loss_v, g_h, g_w, g_b = _lce_chunks(
+            h_v, w, b, t_v, ctx.chunk_size, scale=extras.ce_scale, row_scale=row_scale,
+            need_grad_hidden=need_h, need_grad_weight=need_w, need_grad_bias=need_b,
+            predictions=predictions)
+        loss_v = loss_v * extras.ce_scale
+    else:
+        cw = extras.class_weight
+        if cw is not None:
+            extras.class_weight = cw.to(h.dtype)
+        ce, zl, g_h, g_w, g_b = _lce_chunks_general(
+            h_v, w, b, t_v, ctx.chunk_size, extras, row_scale=row_scale,
+            need_grad_hidden=need_h, need_grad_weight=need_w, need_grad_bias=need_b,
+            predictions=predictions)
+        loss_v = extras.ce_scale * ce + extras.z_scale * zl
     if g_h is not None and rows is not None:
         g_h = torch.zeros_like(h).index_copy_(0, rows, g_h)
     grads = [None if g is None else g.to(dt) for g, dt in zip((g_h, g_w, g_b), ctx.dtypes)]
@@ -293,7 +460,9 @@ def _run(ctx, h, w, b, t_v, rows, row_scale=None):
 # --------------------------------------------------------------------------- public function
 
 def chunked_linear_cross_entropy(hidden, weight, target, *, bias=None, chunk_size=4096,
-                                 ignore_index=-100, reduction="mean"):
+                                 ignore_index=-100, reduction="mean", class_weight=None,
+                                 label_smoothing=0.0, z_loss_scale=0.0, softcap=None,
+                                 return_predictions=False):
     r"""Cross-entropy of a linear layer's logits, computed without the ``(N, V)`` logits.
 
     Computes ``F.cross_entropy(hidden @ weight.T + bias, target, ignore_index=ignore_index,
@@ -303,8 +472,18 @@ def chunked_linear_cross_entropy(hidden, weight, target, *, bias=None, chunk_siz
 
     .. math::
 
-        \ell_n = \operatorname{logsumexp}(W h_n + b) - (W h_n + b)_{y_n},\qquad
-        \frac{\partial \ell_n}{\partial z_n} = \operatorname{softmax}(z_n) - e_{y_n}
+        \begin{aligned}
+        \ell_n &= \operatorname{logsumexp}(z_n) - z_{n, y_n}, \qquad z_n = W h_n + b,\\
+        \frac{\partial \ell_n}{\partial z_n} &= \operatorname{softmax}(z_n) - e_{y_n}.
+        \end{aligned}
+
+    The options LM trainers use are computed in the same pass: ``class_weight`` and
+    ``label_smoothing`` exactly as ``F.cross_entropy``'s ``weight`` and ``label_smoothing``;
+    the z-loss of PaLM, :math:`\lambda \operatorname{logsumexp}(z_n)^2` added per counted
+    token (its mean divides by the number of counted tokens, the CE part's mean by the sum of
+    their class weights, as PyTorch's); soft-capping as in Gemma 2, which replaces the logits
+    by :math:`c \tanh(z / c)` before everything else; and the predicted class of every token
+    (``return_predictions=True``), for the accuracy without a second pass.
 
     The rows are processed ``chunk_size`` at a time. For ``"mean"`` and ``"sum"`` each chunk's
     softmax-minus-one-hot is formed in place and immediately multiplied into the gradients of
@@ -317,8 +496,10 @@ def chunked_linear_cross_entropy(hidden, weight, target, *, bias=None, chunk_siz
     and gradients are returned in the input dtypes.
 
     Unlike PyTorch, an all-ignored batch gives a mean of 0 with zero gradients (not NaN).
-    Double backward is not supported; a second backward through the same graph
-    (``retain_graph=True``) recomputes the gradients chunk by chunk.
+    Double backward is not supported and says so (``RuntimeError`` under
+    ``create_graph=True``); a second backward through the same graph (``retain_graph=True``)
+    recomputes the gradients chunk by chunk. With ``softcap`` the extra memory is two
+    ``(chunk_size, V)`` buffers.
 
     Shape:
         - hidden: ``(..., H)``; weight: ``(V, H)``; bias: ``(V,)``; target: ``(...)``.
@@ -334,14 +515,25 @@ def chunked_linear_cross_entropy(hidden, weight, target, *, bias=None, chunk_siz
             ``chunk_size * V`` floats.
         ignore_index: target value left out of the loss and of the mean's divisor.
         reduction: ``"mean"`` | ``"sum"`` | ``"none"``.
+        class_weight: optional ``(V,)`` per-class weights, finite and >= 0 (PyTorch's
+            ``weight`` of ``F.cross_entropy``; here ``weight`` names the layer).
+        label_smoothing: :math:`\alpha \in [0, 1]`, uniform over the ``V`` classes.
+        z_loss_scale: :math:`\lambda \ge 0`, the weight of the z-loss (PaLM uses 1e-4).
+        softcap: ``None`` or :math:`c > 0`, the logit soft-cap (Gemma 2 uses 30).
+        return_predictions: also return the argmax class of every row (``ignore_index`` at
+            ignored rows), computed from the same logits.
 
     Returns:
         A scalar for ``"mean"`` and ``"sum"``; the ``(...)`` per-row losses for ``"none"``.
+        With ``return_predictions=True``, a pair ``(loss, predictions)`` with ``predictions``
+        a ``(...)`` long tensor.
 
     Raises:
         TypeError: a tensor argument has the wrong type or dtype, or ``chunk_size`` is not an int.
         ValueError: shapes, dtypes or devices disagree, a class index is out of range,
-            ``chunk_size`` is not positive, or ``reduction`` is unknown.
+            ``chunk_size`` is not positive, ``reduction`` is unknown, or an option is out of
+            range or not finite.
+        RuntimeError: on double backward (``create_graph=True``).
 
     Example:
         >>> import torch
@@ -354,11 +546,19 @@ def chunked_linear_cross_entropy(hidden, weight, target, *, bias=None, chunk_siz
         >>> ours = chunked_linear_cross_entropy(h, W, y, chunk_size=3)
         >>> bool(torch.isclose(ours, F.cross_entropy(h @ W.T, y)))
         True
+        >>> loss, pred = chunked_linear_cross_entropy(h, W, y, label_smoothing=0.1,
+        ...                                           return_predictions=True)
+        >>> bool(torch.isclose(loss, F.cross_entropy(h @ W.T, y, label_smoothing=0.1)))
+        True
+        >>> bool((pred == (h @ W.T).argmax(1)).all())
+        True
 
     References:
         Hsu et al. (2024), *Liger Kernel: efficient Triton kernels for LLM training*,
         https://arxiv.org/abs/2410.10989; Wijmans et al. (2025), *Cut your losses in
-        large-vocabulary language models*, https://arxiv.org/abs/2411.09009.
+        large-vocabulary language models*, https://arxiv.org/abs/2411.09009; Chowdhery et al.
+        (2022), *PaLM*, https://arxiv.org/abs/2204.02311 (z-loss); Gemma Team (2024),
+        *Gemma 2*, https://arxiv.org/abs/2408.00118 (soft-capping).
 
     See also:
         The chapter on language modelling (the cost of a large vocabulary).
@@ -410,7 +610,46 @@ def chunked_linear_cross_entropy(hidden, weight, target, *, bias=None, chunk_siz
         if lo < 0:
             raise ValueError(f"target has negative class index {lo} (ignore_index is {ignore_index})")
 
+    extras = _check_extras(v, hidden, class_weight, label_smoothing, z_loss_scale, softcap)
+    if not isinstance(return_predictions, bool):
+        raise TypeError("return_predictions must be a bool, got "
+                        f"{type(return_predictions).__name__}")
+
     batch_shape = hidden.shape[:-1]
-    out = _ChunkedLinearCrossEntropy.apply(hidden.reshape(-1, hidden.shape[-1]), weight, bias,
-                                           target.reshape(-1), chunk_size, ignore_index, reduction)
-    return out.reshape(batch_shape) if reduction == "none" else out
+    out, pred = _ChunkedLinearCrossEntropy.apply(
+        hidden.reshape(-1, hidden.shape[-1]), weight, bias, target.reshape(-1), chunk_size,
+        ignore_index, reduction, extras, return_predictions)
+    out = out.reshape(batch_shape) if reduction == "none" else out
+    return (out, pred.reshape(batch_shape)) if return_predictions else out
+
+
+def _number(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return value
+
+
+def _check_extras(v, hidden, class_weight, label_smoothing, z_loss_scale, softcap):
+    if class_weight is not None:
+        C.check_floating(class_weight, "class_weight")
+        if class_weight.shape != (v,):
+            raise ValueError(f"class_weight has shape {tuple(class_weight.shape)} but must have "
+                             f"shape ({v},), one entry per row of weight")
+        C.check_same_device("hidden", hidden, "class_weight", class_weight)
+        if not bool(torch.isfinite(class_weight).all()) or bool((class_weight < 0).any()):
+            raise ValueError("class_weight must be finite and >= 0 (no NaN or inf)")
+        class_weight = class_weight.detach()
+    alpha = _number(label_smoothing, "label_smoothing")
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+    lam = _number(z_loss_scale, "z_loss_scale")
+    if lam < 0:
+        raise ValueError(f"z_loss_scale must be >= 0, got {z_loss_scale}")
+    if softcap is not None:
+        softcap = _number(softcap, "softcap")
+        if softcap <= 0:
+            raise ValueError(f"softcap must be None or > 0, got {softcap}")
+    return _Extras(class_weight, alpha, lam, softcap)

@@ -295,3 +295,141 @@ def test_lce_rows_whose_softmax_underflows(dtype):
     assert ours[0].item() == pytest.approx(2000.0, rel=tol)
     for a, b in zip(_grads(ours, [hidden, weight]), _grads(theirs, [hidden, weight])):
         torch.testing.assert_close(a, b, atol=tol, rtol=tol)
+
+
+# ------------------------------------------------- the options LM trainers use (issue 15)
+
+def _naive_lce(h, w, y, b=None, *, class_weight=None, label_smoothing=0.0, z_loss_scale=0.0,
+               softcap=None, ignore_index=-100, reduction="mean"):
+    """The composition the chunked kernel must equal: logits, cap, F.cross_entropy, z-loss."""
+    z = h @ w.T + (0 if b is None else b)
+    if softcap is not None:
+        z = softcap * torch.tanh(z / softcap)
+    loss = F.cross_entropy(z, y, weight=class_weight, label_smoothing=label_smoothing,
+                           ignore_index=ignore_index, reduction=reduction)
+    if z_loss_scale:
+        counted = y != ignore_index
+        zl = torch.where(counted, z_loss_scale * torch.logsumexp(z, -1) ** 2, 0.0)
+        loss = loss + {"none": zl, "sum": zl.sum(), "mean": zl.sum() / counted.sum()}[reduction]
+    return loss
+
+
+OPTIONS = [
+    pytest.param(dict(label_smoothing=0.1), id="smoothing"),
+    pytest.param(dict(class_weight="w"), id="class_weight"),
+    pytest.param(dict(class_weight="w", label_smoothing=0.2), id="weight+smoothing"),
+    pytest.param(dict(z_loss_scale=1e-2), id="z_loss"),
+    pytest.param(dict(softcap=3.0), id="softcap"),
+    pytest.param(dict(class_weight="w", label_smoothing=0.1, z_loss_scale=1e-2, softcap=2.5),
+                 id="all"),
+]
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_lce_options_equal_the_naive_composition_in_value_and_gradients(options, reduction, gen):
+    n, hdim, v = 13, 6, 9
+    h = rand(n, hdim, gen=gen, scale=2.0).requires_grad_(True)
+    w = rand(v, hdim, gen=gen).requires_grad_(True)
+    b = rand(v, gen=gen).requires_grad_(True)
+    y = randint(v, n, gen=gen)
+    y[[1, 7]] = -100
+    opts = dict(options)
+    if opts.get("class_weight") == "w":
+        opts["class_weight"] = torch.rand(v, generator=gen, dtype=torch.float64) + 0.2
+    ours = companion.chunked_linear_cross_entropy(h, w, y, bias=b, chunk_size=4, reduction=reduction,
+                                        **opts)
+    naive = _naive_lce(h, w, y, b, reduction=reduction, **opts)
+    torch.testing.assert_close(ours, naive, atol=1e-10, rtol=1e-10)
+    g_out = torch.rand(ours.shape, generator=gen, dtype=torch.float64) + 0.5
+    grads = torch.autograd.grad(ours, (h, w, b), g_out)
+    expected = torch.autograd.grad(naive, (h, w, b), g_out)
+    for got, exp in zip(grads, expected):
+        torch.testing.assert_close(got, exp, atol=1e-10, rtol=1e-10)
+    ref_opts = {k: (v_.numpy() if isinstance(v_, torch.Tensor) else v_) for k, v_ in opts.items()}
+    ref = R.chunked_linear_cross_entropy(h.detach().numpy(), w.detach().numpy(),
+                                                 y.numpy(), bias=b.detach().numpy(),
+                                                 reduction=reduction, **ref_opts)
+    np.testing.assert_allclose(ours.detach().numpy(), ref, atol=1e-10, rtol=1e-10)
+
+
+@pytest.mark.parametrize("options", OPTIONS[:1] + OPTIONS[-1:])
+def test_lce_options_gradcheck(options, gen):
+    n, hdim, v = 5, 3, 4
+    h = rand(n, hdim, gen=gen).requires_grad_(True)
+    w = rand(v, hdim, gen=gen).requires_grad_(True)
+    y = randint(v, n, gen=gen)
+    opts = dict(options)
+    if opts.get("class_weight") == "w":
+        opts["class_weight"] = torch.tensor([0.5, 1.0, 2.0, 1.5], dtype=torch.float64)
+    assert torch.autograd.gradcheck(
+        lambda h_, w_: companion.chunked_linear_cross_entropy(h_, w_, y, chunk_size=2, **opts), (h, w))
+
+
+def test_lce_predictions_give_the_accuracy_without_a_second_pass(gen):
+    h, w = rand(20, 5, gen=gen), rand(8, 5, gen=gen)
+    y = randint(8, 20, gen=gen)
+    y[3] = -100
+    loss, pred = companion.chunked_linear_cross_entropy(h, w, y, chunk_size=6, return_predictions=True)
+    z = h @ w.T
+    assert pred.dtype == torch.long and pred.shape == y.shape
+    assert pred[3] == -100
+    counted = y != -100
+    assert torch.equal(pred[counted], z.argmax(1)[counted])
+    capped_loss, capped_pred = companion.chunked_linear_cross_entropy(
+        h, w, y, softcap=1.0, label_smoothing=0.1, return_predictions=True)
+    assert torch.equal(capped_pred, pred)  # tanh is monotone: the argmax does not move
+    torch.testing.assert_close(loss, F.cross_entropy(z, y))
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_lce_options_in_half_precision_are_no_worse_than_naive_torch(dtype, gen):
+    h, w = rand(32, 16, gen=gen), rand(50, 16, gen=gen)
+    y = randint(50, 32, gen=gen)
+    opts = dict(label_smoothing=0.1, z_loss_scale=1e-3, softcap=5.0)
+    exact = _naive_lce(h, w, y, **opts)
+    ours = companion.chunked_linear_cross_entropy(h.to(dtype), w.to(dtype), y, **opts)
+    naive = _naive_lce(h.to(dtype), w.to(dtype), y, **opts)
+    assert ours.dtype == dtype
+    assert abs(ours.double() - exact) <= abs(naive.double() - exact) + 2e-3
+
+
+def test_lce_double_backward_raises_instead_of_dropping_the_gradient(gen):
+    h = rand(6, 3, gen=gen).requires_grad_(True)
+    w = rand(5, 3, gen=gen)
+    y = randint(5, 6, gen=gen)
+    for options in ({}, dict(label_smoothing=0.1)):
+        for reduction in ("mean", "none"):
+            loss = companion.chunked_linear_cross_entropy(h, w, y, reduction=reduction, **options)
+            with pytest.raises(RuntimeError, match="double backward"):
+                torch.autograd.grad(loss.sum(), h, create_graph=True)
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    (dict(class_weight=torch.ones(3)), ValueError, r"class_weight has shape \(3,\)"),
+    (dict(class_weight=torch.tensor([1.0, float("nan"), 1.0, 1.0, 1.0])), ValueError,
+     "class_weight must be finite"),
+    (dict(class_weight=-torch.ones(5)), ValueError, "class_weight must be finite and >= 0"),
+    (dict(class_weight=torch.ones(5, dtype=torch.long)), TypeError, "class_weight"),
+    (dict(label_smoothing=1.5), ValueError, r"label_smoothing must be in \[0, 1\]"),
+    (dict(label_smoothing=float("nan")), ValueError, "label_smoothing must be finite"),
+    (dict(z_loss_scale=-1.0), ValueError, "z_loss_scale must be >= 0"),
+    (dict(z_loss_scale=float("inf")), ValueError, "z_loss_scale must be finite"),
+    (dict(softcap=0.0), ValueError, "softcap must be None or > 0"),
+    (dict(softcap="30"), TypeError, "softcap must be a real number"),
+    (dict(return_predictions=1), TypeError, "return_predictions must be a bool"),
+])
+def test_lce_option_errors(kwargs, exc, match):
+    h, w = torch.randn(4, 3), torch.randn(5, 3)
+    with pytest.raises(exc, match=match):
+        companion.chunked_linear_cross_entropy(h, w, torch.tensor([0, 1, 2, 3]), **kwargs)
+
+
+def test_lce_options_all_ignored_is_zero_with_zero_gradients(gen):
+    h = rand(4, 3, gen=gen).requires_grad_(True)
+    w = rand(5, 3, gen=gen).requires_grad_(True)
+    loss = companion.chunked_linear_cross_entropy(h, w, torch.full((4,), -100), class_weight=torch.ones(
+        5, dtype=torch.float64), label_smoothing=0.1, z_loss_scale=0.1, softcap=2.0)
+    loss.backward()
+    assert loss.item() == 0.0
+    assert torch.count_nonzero(h.grad) == 0 and torch.count_nonzero(w.grad) == 0

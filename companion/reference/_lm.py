@@ -22,9 +22,29 @@ def bits_per_character(total_nll_nats, num_characters):
 
 
 def chunked_linear_cross_entropy(hidden, weight, target, *, bias=None, chunk_size=4096,
-                                 ignore_index=-100, reduction="mean"):
-    """Cross-entropy of the logits z = h W^T + b; chunking changes memory, not the value."""
+                                 ignore_index=-100, reduction="mean", class_weight=None,
+                                 label_smoothing=0.0, z_loss_scale=0.0, softcap=None,
+                                 return_predictions=False):
+    """CE of z = c tanh((h W^T + b) / c) plus lam logsumexp(z)^2; chunking changes memory only."""
     z = np.asarray(hidden, dtype=np.float64) @ np.asarray(weight, dtype=np.float64).T
     if bias is not None:
         z = z + np.asarray(bias, dtype=np.float64)
-    return cross_entropy(z, target, ignore_index=ignore_index, reduction=reduction)
+    if softcap is not None:
+        z = softcap * np.tanh(z / softcap)
+    target = np.asarray(target)
+    loss = cross_entropy(z, target, weight=class_weight, label_smoothing=label_smoothing,
+                         ignore_index=ignore_index, reduction=reduction)
+    if z_loss_scale:
+        m = z.max(axis=-1, keepdims=True)
+        lse = (m + np.log(np.exp(z - m).sum(axis=-1, keepdims=True)))[..., 0]
+        counted = target != ignore_index
+        zl = np.where(counted, z_loss_scale * lse ** 2, 0.0)
+        if reduction == "none":
+            loss = loss + zl
+        elif reduction == "sum":
+            loss = loss + zl.sum()
+        else:
+            loss = loss + (zl.sum() / counted.sum() if counted.sum() else 0.0)
+    if return_predictions:
+        return loss, np.where(target != ignore_index, z.argmax(axis=-1), ignore_index)
+    return loss
