@@ -18,6 +18,9 @@ holds a contiguous slice of the vocabulary and of the logits.
 combined by one all-reduce — the row maximum, the sum of exponentials and the target's logit
 (plus the row sum of logits for label smoothing) — so the ``(N, V)`` logits are never gathered,
 as Megatron-LM's vocabulary-parallel cross-entropy does.
+:func:`vocab_parallel_linear_cross_entropy` does the same from the hidden states and this rank's
+rows of the output layer, a chunk of rows at a time, so that not even the local ``(N, V_r)``
+slice of the logits is held at once.
 
 Every function works without an initialised process group too (then the group is this process
 alone), which is how the book's Chapter 13 shows them on one CPU.
@@ -27,7 +30,8 @@ from __future__ import annotations
 import torch
 import torch.distributed as dist
 
-__all__ = ["local_normalizer", "global_normalizer", "vocab_parallel_cross_entropy"]
+__all__ = ["local_normalizer", "global_normalizer", "vocab_parallel_cross_entropy",
+           "vocab_parallel_linear_cross_entropy"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -319,3 +323,183 @@ def vocab_parallel_cross_entropy(local_logits, target, *, label_smoothing: float
         return total.to(dtype)
     count = counted.sum()
     return (total / count.clamp_min(1)).to(dtype)
+
+
+def _row_pieces(z, t, counted, start, vocab, smoothing, group):
+    """Global per-row lse, target logit and (with smoothing) logit sum from a local slice."""
+    n, v_r = z.shape
+    m = z.max(dim=1).values if v_r else torch.full((n,), -torch.inf, dtype=z.dtype,
+                                                     device=z.device)
+    m = _all_reduce(m.clone(), dist.ReduceOp.MAX, group)
+    m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
+    sum_exp = _all_reduce((z - m.unsqueeze(1)).exp().sum(dim=1), dist.ReduceOp.SUM, group)
+    lse = m + sum_exp.log()
+    local_t = t - start
+    mine = counted & (local_t >= 0) & (local_t < v_r)
+    safe = torch.where(mine, local_t, torch.zeros_like(local_t))
+    z_t = (z.gather(1, safe.unsqueeze(1)).squeeze(1) if v_r else
+           torch.zeros(n, dtype=z.dtype, device=z.device))
+    z_t = _all_reduce(torch.where(mine, z_t, torch.zeros_like(z_t)), dist.ReduceOp.SUM, group)
+    loss = lse - z_t
+    if smoothing:
+        sum_z = _all_reduce(z.sum(dim=1), dist.ReduceOp.SUM, group)
+        loss = (1 - smoothing) * loss + smoothing * (lse - sum_z / vocab)
+    return torch.where(counted, loss, torch.zeros_like(loss)), lse, safe, mine
+
+
+def _linear_chunks(h, w, b, t, counted, start, vocab, smoothing, chunk_size, group,
+                   row_scale=None, need=(False, False, False)):
+    """Per-row losses and, with ``row_scale``, the gradients of sum_n r_n loss_n, by chunks."""
+    n = h.shape[0]
+    need_h, need_w, need_b = need
+    loss = torch.zeros(n, dtype=h.dtype, device=h.device)
+    grad_h = torch.zeros_like(h) if need_h else None
+    grad_w = torch.zeros_like(w) if need_w else None
+    grad_b = None if b is None or not need_b else torch.zeros_like(b)
+    for lo in range(0, n, chunk_size):
+        hi = min(lo + chunk_size, n)
+        h_c = h[lo:hi]
+        z = h_c @ w.t() if b is None else torch.addmm(b, h_c, w.t())
+        loss_c, lse, safe, mine = _row_pieces(z, t[lo:hi], counted[lo:hi], start, vocab,
+                                              smoothing, group)
+        loss[lo:hi] = loss_c
+        if row_scale is None:
+            continue
+        # G = r_n (softmax - (1 - a) onehot - a / V) on this slice of the vocabulary
+        g = z.sub_(lse.unsqueeze(1)).exp_()
+        if smoothing:
+            g.sub_(smoothing / vocab)
+        if g.shape[1]:
+            hit = torch.where(mine, torch.full_like(lse, -(1.0 - smoothing)),
+                              torch.zeros_like(lse))
+            g.scatter_add_(1, safe.unsqueeze(1), hit.unsqueeze(1))
+        r = torch.where(counted[lo:hi], row_scale[lo:hi], torch.zeros_like(lse))
+        g.mul_(r.unsqueeze(1))
+        if need_w:
+            grad_w.addmm_(g.t(), h_c)
+        if grad_b is not None:
+            grad_b.add_(g.sum(0))
+        if need_h:
+            # each rank holds part of W: d/dh = sum over ranks of G_r W_r
+            grad_h[lo:hi] = g @ w
+    if need_h:
+        _all_reduce(grad_h, dist.ReduceOp.SUM, group)
+    return loss, grad_h, grad_w, grad_b
+
+
+class _VocabParallelLinearCE(torch.autograd.Function):
+    """Forward: losses chunk by chunk. Backward: the chunks again, with each row's weight."""
+
+    @staticmethod
+    def forward(ctx, h, w, b, t, counted, start, vocab, smoothing, chunk_size, group):
+        ctx.save_for_backward(h, w, b, t, counted)
+        ctx.args = (start, vocab, smoothing, chunk_size, group)
+        return _linear_chunks(h, w, b, t, counted, start, vocab, smoothing, chunk_size,
+                              group)[0]
+
+    @staticmethod
+    def backward(ctx, grad_loss):
+        if torch.is_grad_enabled():
+            raise RuntimeError("vocab_parallel_linear_cross_entropy does not support double "
+                               "backward (create_graph=True)")
+        h, w, b, t, counted = ctx.saved_tensors
+        start, vocab, smoothing, chunk_size, group = ctx.args
+        need = ctx.needs_input_grad[:3]
+        _, g_h, g_w, g_b = _linear_chunks(h, w, b, t, counted, start, vocab, smoothing,
+                                          chunk_size, group, row_scale=grad_loss, need=need)
+        return g_h, g_w, g_b, None, None, None, None, None, None, None
+
+
+def vocab_parallel_linear_cross_entropy(hidden, local_weight, target, *, local_bias=None,
+                                        chunk_size: int = 4096, label_smoothing: float = 0.0,
+                                        ignore_index: int = -100, reduction: str = "mean",
+                                        group=None) -> torch.Tensor:
+    r"""Cross-entropy of a vocabulary-sharded output layer, from the hidden states, by chunks.
+
+    Rank :math:`r` holds rows :math:`[s_r, s_r + V_r)` of the output layer :math:`W`
+    (``local_weight``, ``(V_r, H)``, in rank order, any split) and every rank holds the same
+    ``hidden`` ``(..., H)``. For each chunk of ``chunk_size`` rows the local logits
+    :math:`h W_r^\top` are formed and combined as in :func:`vocab_parallel_cross_entropy`
+    (three all-reduces, four with label smoothing); the gradient with respect to ``hidden``,
+    :math:`\sum_r G_r W_r`, takes one more all-reduce. The value and the gradients equal
+    ``cross_entropy(hidden @ W.T + b, target)`` with the full :math:`W`, which no rank holds,
+    and no rank holds more than a ``(chunk_size, V_r)`` block of logits. Backward recomputes
+    the chunks (four matrix products per rank in all).
+
+    Args:
+        hidden: ``(..., H)`` floating, the same on every rank.
+        local_weight: ``(V_r, H)`` this rank's rows of the output layer.
+        target: ``(...)`` global class indices or ``ignore_index``, the same on every rank.
+        local_bias: optional ``(V_r,)`` this rank's entries of the bias.
+        chunk_size: rows per chunk (a positive int).
+        label_smoothing, ignore_index, reduction, group: as in
+            :func:`vocab_parallel_cross_entropy`.
+
+    Returns:
+        The loss in ``hidden``'s dtype (half precision computed in float32): a scalar, or
+        ``(...)`` for ``"none"``; the same on every rank. The gradient reaching ``hidden`` is
+        the full one on every rank; ``local_weight`` and ``local_bias`` get their own rows'.
+
+    Raises:
+        TypeError, ValueError: bad arguments; RuntimeError: double backward.
+
+    Example:
+        >>> import torch, companion
+        >>> from companion.distributed import vocab_parallel_linear_cross_entropy
+        >>> h, W = torch.randn(6, 4, dtype=torch.float64), torch.randn(9, 4, dtype=torch.float64)
+        >>> y = torch.tensor([0, 8, 3, 3, 1, 5])
+        >>> ours = vocab_parallel_linear_cross_entropy(h, W, y, chunk_size=4)
+        >>> torch.allclose(ours, companion.cross_entropy(h @ W.T, y))
+        True
+
+    See also:
+        :func:`companion.chunked_linear_cross_entropy`, the single-device form; Chapter 13.
+    """
+    for name, x in (("hidden", hidden), ("local_weight", local_weight)):
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+        if not x.is_floating_point():
+            raise TypeError(f"{name} must be floating, got dtype {x.dtype}")
+    if hidden.dim() < 1 or local_weight.dim() != 2 or local_weight.shape[1] != hidden.shape[-1]:
+        raise ValueError(f"local_weight has shape {tuple(local_weight.shape)} but hidden has "
+                         f"shape {tuple(hidden.shape)}; local_weight must be (V_r, "
+                         f"{hidden.shape[-1] if hidden.dim() else 'H'})")
+    if local_weight.dtype != hidden.dtype:
+        raise TypeError(f"local_weight has dtype {local_weight.dtype} but hidden has dtype "
+                        f"{hidden.dtype}; they must be equal")
+    if local_bias is not None and (not isinstance(local_bias, torch.Tensor)
+                                   or local_bias.shape != (local_weight.shape[0],)):
+        raise ValueError(f"local_bias must have shape ({local_weight.shape[0]},), one entry per "
+                         "row of local_weight")
+    _check_int_target(target)
+    if target.shape != hidden.shape[:-1]:
+        raise ValueError(f"target has shape {tuple(target.shape)} but hidden has rows of shape "
+                         f"{tuple(hidden.shape[:-1])}")
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size <= 0:
+        raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)):
+        raise TypeError(f"label_smoothing must be a number, got {type(label_smoothing).__name__}")
+    if not 0.0 <= float(label_smoothing) <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+    dtype = hidden.dtype
+    work = torch.float32 if dtype in (torch.float16, torch.bfloat16) else dtype
+    h = hidden.reshape(-1, hidden.shape[-1]).to(work)
+    w = local_weight.to(work)
+    b = None if local_bias is None else local_bias.to(work)
+    t = target.reshape(-1)
+    start, vocab = _vocab_offsets(w.shape[0], h.device, group)
+    counted = t != ignore_index
+    bad = counted & ((t < 0) | (t >= vocab))
+    if bool(bad.any()):
+        raise ValueError(f"target has class index {int(t[bad][0])} but the vocabulary has "
+                         f"{vocab} classes across the group")
+    loss = _VocabParallelLinearCE.apply(h, w, b, t, counted, start, vocab,
+                                        float(label_smoothing), chunk_size, group)
+    if reduction == "none":
+        return loss.reshape(target.shape).to(dtype)
+    total = loss.sum()
+    if reduction == "sum":
+        return total.to(dtype)
+    return (total / counted.sum().clamp_min(1)).to(dtype)

@@ -15,7 +15,8 @@ import torch.multiprocessing as mp
 
 import companion
 from companion.distributed import (global_normalizer, local_normalizer,
-                                   vocab_parallel_cross_entropy)
+                                   vocab_parallel_cross_entropy,
+                                   vocab_parallel_linear_cross_entropy)
 
 V = 11            # not divisible by 2 or 3: uneven vocabulary slices
 N, H = 9, 5
@@ -27,6 +28,13 @@ def _data():
     y = torch.randint(V, (N,), generator=g)
     y[[2, 5]] = -100                                  # two ignored tokens
     return z, y
+
+
+def _linear_data():
+    g = torch.Generator().manual_seed(8)
+    return (torch.randn(N, H, generator=g, dtype=torch.float64),
+            torch.randn(V, H, generator=g, dtype=torch.float64),
+            torch.randn(V, generator=g, dtype=torch.float64))
 
 
 def _slices(world):
@@ -62,6 +70,18 @@ def _worker(rank, world, init_file, out_dir):
                                                 reduction=reduction)
             (loss if loss.dim() == 0 else loss.sum()).backward()
             results[("vp", smoothing, reduction)] = (loss.detach(), local.grad)
+    # the linear form: this rank's rows of W and b, chunks of 4 rows
+    hid, wfull, bfull = _linear_data()
+    for smoothing in (0.0, 0.1):
+        for reduction in ("mean", "none"):
+            h_ = hid.clone().requires_grad_(True)
+            w_ = wfull[start:start + size].clone().requires_grad_(True)
+            b_ = bfull[start:start + size].clone().requires_grad_(True)
+            loss = vocab_parallel_linear_cross_entropy(h_, w_, y, local_bias=b_, chunk_size=4,
+                                                       label_smoothing=smoothing,
+                                                       reduction=reduction)
+            (loss if loss.dim() == 0 else (loss * torch.arange(N)).sum()).backward()
+            results[("vpl", smoothing, reduction)] = (loss.detach(), h_.grad, w_.grad, b_.grad)
     # every token ignored: a mean of 0 with zero gradient on every rank
     local = z[:, start:start + size].clone().requires_grad_(True)
     loss = vocab_parallel_cross_entropy(local, torch.full((N,), -100))
@@ -108,6 +128,24 @@ def test_vocab_parallel_equals_cross_entropy_on_gathered_logits(world_results, s
         loss, grad = results[rank][("vp", smoothing, reduction)]
         torch.testing.assert_close(loss, expected.detach(), atol=1e-6, rtol=1e-6)
         torch.testing.assert_close(grad, full.grad[:, start:start + size], atol=1e-6, rtol=1e-6)
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_vocab_parallel_linear_equals_cross_entropy_of_the_full_layer(world_results, smoothing,
+                                                                      reduction):
+    world, results = world_results
+    _, y = _data()
+    hid, wfull, bfull = (x.clone().requires_grad_(True) for x in _linear_data())
+    expected = companion.cross_entropy(hid @ wfull.T + bfull, y, label_smoothing=smoothing,
+                                       reduction=reduction)
+    (expected if expected.dim() == 0 else (expected * torch.arange(N)).sum()).backward()
+    for rank, (start, size) in enumerate(_slices(world)):
+        loss, g_h, g_w, g_b = results[rank][("vpl", smoothing, reduction)]
+        torch.testing.assert_close(loss, expected.detach(), atol=1e-6, rtol=1e-6)
+        torch.testing.assert_close(g_h, hid.grad, atol=1e-6, rtol=1e-6)
+        torch.testing.assert_close(g_w, wfull.grad[start:start + size], atol=1e-6, rtol=1e-6)
+        torch.testing.assert_close(g_b, bfull.grad[start:start + size], atol=1e-6, rtol=1e-6)
 
 
 def test_vocab_parallel_all_ignored_gives_zero_not_nan(world_results):
