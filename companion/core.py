@@ -126,7 +126,7 @@ def _hard_cross_entropy(log_p, safe, valid, w, eps, reduction):
     loss = w_y * nll
     if eps:
         # the uniform part of the smoothed target: eps/K * sum_k w_k (-log p_k)
-        smooth = -(log_p.sum(-1) if w is None else log_p @ w)
+        smooth = -(log_p.sum(-1) if w is None else _masked_log_p(log_p, w) @ w)
         loss = (1.0 - eps) * loss + (eps / k) * smooth
     loss = torch.where(valid, loss, torch.zeros_like(loss))
     denominator = torch.where(valid, w_y, torch.zeros_like(w_y)).sum()

@@ -132,7 +132,7 @@ def mixed_reconstruction_loss(outputs, batch, spec):
     dtype = C.compute_dtype(outputs)
     o, x = outputs.to(dtype), batch.to(dtype)
     n = max(o.shape[0], 1)  # an empty batch: every sum is 0, and so is every mean
-    zero = o.sum() * 0.0  # keeps the graph and the device for a type with no columns
+    zero = o[:0].sum()  # 0 on the graph and the device, for a type with no columns (even at -inf)
     losses = {"binary": zero, "continuous": zero, "categorical": zero}
     if binary:
         xb = x[:, binary]

@@ -19,7 +19,8 @@ def cross_entropy(logits, target, *, weight=None, label_smoothing=0.0, ignore_in
     y = np.where(valid, target, 0)
     # the hard target's weight multiplies its term; the uniform part is weighted per class
     loss = -(1 - label_smoothing) * w[y] * np.take_along_axis(log_q, y[..., None], -1)[..., 0]
-    loss = loss - label_smoothing / k * np.sum(w * log_q, axis=-1)
+    if label_smoothing:
+        loss = loss - label_smoothing / k * np.sum(_times_log(w, log_q), axis=-1)
     loss = np.where(valid, loss, 0.0)
     return reduce(loss, reduction, np.sum(np.where(valid, w[y], 0.0)))
 

@@ -52,7 +52,7 @@ def binary_focal_loss(logits, target, *, gamma=2.0, alpha=0.25, reduction="mean"
     """alpha_t (1 - p_t)^gamma BCE(z, y), torchvision's sigmoid focal loss."""
     z = np.asarray(logits, dtype=np.float64)
     y = np.asarray(target, dtype=np.float64)
-    p = 1 / (1 + np.exp(-z))
+    p = np.exp(-softplus(-z))  # sigma(z), without overflow
     bce = y * softplus(-z) + (1 - y) * softplus(z)
     p_t = p * y + (1 - p) * (1 - y)
     loss = (1 - p_t) ** gamma * bce
