@@ -103,3 +103,85 @@ def test_crowd_inputs_unchanged(crowd):
 def test_crowd_errors(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+# ------------------------------------------------ long form, O(nnz K) EM, defaults (issue 14)
+
+def _long(votes):
+    i, a = (votes >= 0).nonzero().unbind(1)
+    return i, a, votes[i, a]
+
+
+def test_long_form_equals_dense_form_and_reference(crowd):
+    votes = crowd[2][:311]
+    dense = companion.dawid_skene(votes, 3, dtype=torch.float64)
+    i, a, lab = _long(votes)
+    perm = torch.randperm(i.numel(), generator=torch.Generator().manual_seed(0))
+    long = companion.dawid_skene(items=i[perm], annotators=a[perm], labels=lab[perm],
+                                 num_classes=3, num_items=votes.shape[0],
+                                 num_annotators=votes.shape[1], dtype=torch.float64)
+    torch.testing.assert_close(long.posteriors, dense.posteriors, atol=1e-10, rtol=0)
+    torch.testing.assert_close(long.confusion, dense.confusion, atol=1e-10, rtol=0)
+    assert long.n_iter == dense.n_iter
+    want = R.dawid_skene(items=i.numpy(), annotators=a.numpy(), labels=lab.numpy(),
+                         num_classes=3, num_items=votes.shape[0],
+                         num_annotators=votes.shape[1])
+    np.testing.assert_allclose(long.posteriors.numpy(), want["posteriors"], atol=1e-10)
+
+
+def test_trace_is_monotone_under_maximum_likelihood(crowd):
+    result = companion.dawid_skene(crowd[2], 3, tol=0.0, max_iter=40)
+    trace = np.array(result.log_likelihood_trace)
+    assert len(trace) == result.n_iter == 40
+    assert np.all(np.diff(trace) >= -1e-9 * np.abs(trace[1:]))
+    assert trace[-1] > trace[0] and result.log_likelihood == trace[-1]
+
+
+def test_default_does_not_swamp_many_sparse_annotators():
+    """30,000 annotators with one label each: the ML posteriors stay at the vote fractions."""
+    m = 30_000
+    items = torch.zeros(m, dtype=torch.long)
+    labels = (torch.arange(m) % 3 != 0).long()      # one third say 0, two thirds say 1
+    result = companion.dawid_skene(items=items, annotators=torch.arange(m), labels=labels,
+                                   num_classes=2, dtype=torch.float64)
+    torch.testing.assert_close(result.priors, torch.tensor([1 / 3, 2 / 3], dtype=torch.float64),
+                               atol=1e-6, rtol=0)
+    smoothed = companion.dawid_skene(items=items, annotators=torch.arange(m), labels=labels,
+                                     num_classes=2, smoothing=0.01, dtype=torch.float64)
+    assert abs(float(smoothed.priors[0]) - 1 / 3) > 0.1   # the pseudo-count swamps it
+
+
+def test_zero_items_and_all_missing_give_no_nan():
+    empty = companion.dawid_skene(torch.zeros(0, 4, dtype=torch.long), 3)
+    assert empty.posteriors.shape == (0, 3) and empty.log_likelihood == 0.0
+    assert bool(torch.isfinite(empty.priors).all())
+    none = torch.empty(0, dtype=torch.long)
+    long_empty = companion.dawid_skene(items=none, annotators=none, labels=none, num_classes=2)
+    assert long_empty.posteriors.shape == (0, 2)
+    unlabelled = companion.dawid_skene(torch.full((3, 2), -1), 2)
+    assert bool(torch.isfinite(unlabelled.posteriors).all())
+    # an annotator who contradicts the rest everywhere: log 0 is floored, nothing is NaN
+    votes = torch.tensor([[0, 0, 1], [1, 1, 0], [0, 0, 1]])
+    assert bool(torch.isfinite(companion.dawid_skene(votes, 2).posteriors).all())
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    (dict(annotations=torch.zeros(2, 2, dtype=torch.long), items=torch.zeros(1)), ValueError,
+     "either as the dense"),
+    (dict(items=torch.tensor([0])), ValueError, "needs all three"),
+    (dict(items=torch.tensor([0.0]), annotators=torch.tensor([0]), labels=torch.tensor([0])),
+     TypeError, "items must be an integer tensor"),
+    (dict(items=torch.tensor([0, 1]), annotators=torch.tensor([0]), labels=torch.tensor([0])),
+     ValueError, "same length"),
+    (dict(items=torch.tensor([0]), annotators=torch.tensor([0]), labels=torch.tensor([3])),
+     ValueError, "labels has class index 3"),
+    (dict(items=torch.tensor([-1]), annotators=torch.tensor([0]), labels=torch.tensor([0])),
+     ValueError, "items has negative index"),
+    (dict(items=torch.tensor([5]), annotators=torch.tensor([0]), labels=torch.tensor([0]),
+          num_items=3), ValueError, "items has index 5 but num_items is 3"),
+    (dict(items=torch.tensor([[0]]), annotators=torch.tensor([[0]]), labels=torch.tensor([[0]])),
+     ValueError, "items must be 1-D"),
+])
+def test_long_form_errors(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        companion.dawid_skene(num_classes=3, **kwargs)

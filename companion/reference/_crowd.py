@@ -19,12 +19,22 @@ def majority_vote(annotations, num_classes, *, dtype=None):
     return votes
 
 
-def dawid_skene(annotations, num_classes, *, max_iter=100, tol=1e-6, smoothing=0.01, dtype=None):
+def dawid_skene(annotations=None, num_classes=None, *, items=None, annotators=None,
+                labels=None, num_items=None, num_annotators=None, max_iter=100, tol=1e-6,
+                smoothing=0.0, dtype=None):
     """EM for the Dawid-Skene model, initialised from the majority vote.
 
     Returns a dict with posteriors (N, K), confusion (A, K, K), priors (K,), n_iter and
-    log_likelihood, following the kernel's update order and stopping rule.
+    log_likelihood, following the kernel's update order and stopping rule. The long form
+    (items, annotators, labels) is written into the dense (N, A) table first.
     """
+    if annotations is None:
+        items, annotators, labels = (np.asarray(x) for x in (items, annotators, labels))
+        n = num_items if num_items is not None else (items.max() + 1 if items.size else 0)
+        a = (num_annotators if num_annotators is not None
+             else (annotators.max() + 1 if annotators.size else 0))
+        annotations = np.full((n, a), -1)
+        annotations[items, annotators] = labels
     y = np.asarray(annotations)
     n_items, n_annotators = y.shape
     k = num_classes
@@ -47,10 +57,12 @@ def dawid_skene(annotations, num_classes, *, max_iter=100, tol=1e-6, smoothing=0
         total = 0.0
         for n in range(n_items):
             with np.errstate(divide="ignore"):  # log 0 = -inf is meant when smoothing is 0
-                log_joint = np.log(priors).copy()
+                log_joint = np.log(np.maximum(priors, np.finfo(np.float64).tiny)).copy()
                 for a in range(n_annotators):
                     if y[n, a] >= 0:
-                        log_joint += np.log(confusion[a, :, y[n, a]])
+                        # log 0 floored at the smallest normal float64, as the kernel does
+                        log_joint += np.log(np.maximum(confusion[a, :, y[n, a]],
+                                                       np.finfo(np.float64).tiny))
             top = log_joint.max()
             log_evidence = top + math.log(np.exp(log_joint - top).sum())
             T[n] = np.exp(log_joint - log_evidence)
