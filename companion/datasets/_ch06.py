@@ -14,9 +14,11 @@ def correlated_multilabel(n, *, num_labels=5, dim=8, rho=0.6, seed=None, generat
 
     .. math::
 
-        x \sim \mathcal N(0, I_d),\qquad u = W x + b + \varepsilon,\qquad
-        \varepsilon \sim \mathcal N\bigl(0,\, (1-\rho) I_K + \rho\,\mathbf 1\mathbf 1^\top\bigr),
-        \qquad y_k = \mathbb 1[u_k > 0]
+        \begin{aligned}
+        x &\sim \mathcal N(0, I_d),\qquad u = W x + b + \varepsilon,\qquad
+        y_k = \mathbb 1[u_k > 0],\\
+        \varepsilon &\sim \mathcal N\bigl(0,\, (1-\rho) I_K + \rho\,\mathbf 1\mathbf 1^\top\bigr)
+        \end{aligned}
 
     Every pair of labels is positively correlated given :math:`x` when :math:`\rho > 0`, so the
     labels are *not* conditionally independent, while each label's true marginal is the probit

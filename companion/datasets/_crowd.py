@@ -14,9 +14,11 @@ def simulated_annotators(n, *, num_classes=3, accuracies=(0.9, 0.85, 0.8, 0.7, 0
 
     .. math::
 
-        y_n \sim \mathcal U\{0..K-1\},\quad x_n \sim \mathcal N(\mu_{y_n}, I),\quad
-        P(\tilde y_{na} = l \mid y_n = k) = \theta^{(a)}_{kl} =
+        \begin{aligned}
+        &y_n \sim \mathcal U\{0..K-1\},\quad x_n \sim \mathcal N(\mu_{y_n}, I),\\
+        &P(\tilde y_{na} = l \mid y_n = k) = \theta^{(a)}_{kl} =
         \begin{cases} r_a & l = k\\ (1 - r_a)/(K-1) & l \ne k \end{cases}
+        \end{aligned}
 
     Annotator :math:`a` labels each item independently with probability ``coverage``; an item
     left without any label gets one from a random annotator. The class means sit on a circle of

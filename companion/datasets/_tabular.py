@@ -12,8 +12,11 @@ def mixed_table(n, *, latent_dim=2, num_binary=3, num_continuous=3, categories=(
 
     .. math::
 
-        u \sim \mathcal N(0, I_r),\quad b_j \sim \operatorname{Bernoulli}(\sigma(a_j^\top u)),\quad
-        c_j = m_j^\top u + \sigma\varepsilon_j,\quad g \sim \operatorname{Categorical}(\operatorname{softmax}(B_g u))
+        \begin{aligned}
+        u &\sim \mathcal N(0, I_r),\quad b_j \sim \operatorname{Bernoulli}(\sigma(a_j^\top u)),\\
+        c_j &= m_j^\top u + \sigma\varepsilon_j,\quad
+        g \sim \operatorname{Categorical}(\operatorname{softmax}(B_g u))
+        \end{aligned}
 
     The loadings are drawn once from the generator. The columns are correlated through
     :math:`u`, so an autoencoder with an :math:`r`-dimensional code can reconstruct them well,
