@@ -82,38 +82,44 @@ def check_temperature(temperature) -> float:
 
 
 def check_hard_target(logits: torch.Tensor, target, *, ignore_index: int | None = None,
-                      name: str = "target") -> torch.Tensor:
-    """Integer tensor of shape ``logits.shape[:-1]`` with entries in ``[0, K)`` or ``ignore_index``."""
+                      name: str = "target", like_name: str = "logits") -> torch.Tensor:
+    """Integer tensor of shape ``logits.shape[:-1]`` with entries in ``[0, K)`` or ``ignore_index``.
+
+    ``like_name`` is the name of the caller's scores argument (``"probs"`` for the scores of
+    :mod:`companion.scoring`), so that every message names the caller's own arguments.
+    """
     check_tensor(target, name)
     if target.is_floating_point() or target.is_complex() or target.dtype == torch.bool:
         raise TypeError(f"{name} must hold integer class indices, got dtype {target.dtype}")
     if target.shape != logits.shape[:-1]:
         raise ValueError(
-            f"{name} has shape {tuple(target.shape)} but logits have shape {tuple(logits.shape)}; "
-            f"a hard target must have shape {tuple(logits.shape[:-1])} (logits without the class axis)"
+            f"{name} has shape {tuple(target.shape)} but {like_name} have shape "
+            f"{tuple(logits.shape)}; a hard target must have shape {tuple(logits.shape[:-1])} "
+            f"({like_name} without the class axis)"
         )
-    check_same_device("logits", logits, name, target)
+    check_same_device(like_name, logits, name, target)
     k = logits.shape[-1]
     counted = target if ignore_index is None else target[target != ignore_index]
     if counted.numel():
         lo, hi = int(counted.min()), int(counted.max())
         if hi >= k:
-            raise ValueError(f"{name} has class index {hi} but logits have {k} classes")
+            raise ValueError(f"{name} has class index {hi} but {like_name} have {k} classes")
         if lo < 0:
             extra = "" if ignore_index is None else f" (ignore_index is {ignore_index})"
             raise ValueError(f"{name} has negative class index {lo}{extra}")
     return target
 
 
-def check_soft_target(logits: torch.Tensor, target, *, name: str = "target") -> torch.Tensor:
-    """Floating tensor with the shape of ``logits`` whose rows are probability vectors."""
+def check_soft_target(logits: torch.Tensor, target, *, name: str = "target",
+                      like_name: str = "logits") -> torch.Tensor:
+    """Floating tensor with the shape of ``logits`` whose entries lie in ``[0, 1]`` (no NaN)."""
     check_floating(target, name)
     if target.shape != logits.shape:
         raise ValueError(
-            f"{name} has shape {tuple(target.shape)} but logits have shape {tuple(logits.shape)}; "
-            "a soft target must have the shape of the logits"
+            f"{name} has shape {tuple(target.shape)} but {like_name} have shape "
+            f"{tuple(logits.shape)}; a soft target must have the shape of the {like_name}"
         )
-    check_same_device("logits", logits, name, target)
+    check_same_device(like_name, logits, name, target)
     check_unit_interval(target, name, what="soft targets are probabilities")
     return target
 

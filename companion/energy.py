@@ -27,8 +27,10 @@ def energy_score(logits, *, temperature=1.0):
     tends to :math:`-\max_k z_k`.
 
     Args:
-        logits: ``(..., K)`` logits; half precision is computed in float32.
-        temperature: :math:`T > 0`.
+        logits: ``(..., K)`` logits; half precision is computed in float32. ``-inf`` marks a
+            masked class (it adds nothing to the sum); a row of ``-inf`` has energy ``+inf``.
+            ``+inf`` or NaN logits give ``-inf`` or NaN.
+        temperature: :math:`T > 0`, finite.
 
     Returns:
         ``(...)`` energies in the dtype of ``logits``.

@@ -31,8 +31,8 @@ def _target(probs, target):
     """('hard', int64 indices) or ('soft', probabilities) after the checks of companion.core."""
     C.check_tensor(target, "target")
     if target.is_floating_point():
-        return "soft", C.check_soft_target(probs, target).to(C.compute_dtype(probs))
-    return "hard", C.check_hard_target(probs, target).long()
+        return "soft", C.check_soft_target(probs, target, like_name="probs").to(C.compute_dtype(probs))
+    return "hard", C.check_hard_target(probs, target, like_name="probs").long()
 
 
 def log_score(probs, target):
@@ -56,7 +56,7 @@ def log_score(probs, target):
     Raises:
         TypeError: ``probs`` is not floating, or ``target`` is neither integer nor floating.
         ValueError: shapes disagree, a class index is out of range, or a probability leaves
-            ``[0, 1]``.
+            ``[0, 1]`` or is NaN (in ``probs`` or a soft ``target``).
 
     Example:
         >>> import torch
@@ -106,7 +106,7 @@ def brier_score(probs, target):
     Raises:
         TypeError: ``probs`` is not floating, or ``target`` is neither integer nor floating.
         ValueError: shapes disagree, a class index is out of range, or a probability leaves
-            ``[0, 1]``.
+            ``[0, 1]`` or is NaN (in ``probs`` or a soft ``target``).
 
     Example:
         >>> import torch
@@ -184,7 +184,7 @@ def _binned(probs, target, n_bins, class_index):
     """Per-bin counts, summed confidences and summed correctness over equal-width bins."""
     _check_probs(probs)
     _check_n_bins(n_bins)
-    C.check_hard_target(probs, target)
+    C.check_hard_target(probs, target, like_name="probs")
     k = probs.shape[-1]
     if class_index is not None and (isinstance(class_index, bool) or not isinstance(class_index, int)
                                     or not 0 <= class_index < k):

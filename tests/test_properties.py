@@ -665,3 +665,23 @@ def test_issue_examples_raise():
         companion.cross_entropy(torch.zeros(1, 3), torch.tensor([[1.5, 0.0, 0.0]]))
     with pytest.raises(ValueError, match=r"targets must lie in \[0, 1\]"):
         companion.multilabel_cross_entropy(torch.zeros(1, 3), torch.tensor([[NAN, 0.0, 0.0]]))
+
+
+def test_chunked_linear_cross_entropy_double_backward_is_a_clear_error():
+    """Item 4 for companion.lm: create_graph=True raises instead of a gradient without a graph."""
+    h = torch.randn(5, 4, dtype=F64, requires_grad=True)
+    w = torch.randn(7, 4, dtype=F64, requires_grad=True)
+    loss = companion.chunked_linear_cross_entropy(h, w, torch.randint(7, (5,)), chunk_size=2)
+    with pytest.raises(RuntimeError, match="double backward"):
+        torch.autograd.grad(loss, h, create_graph=True)
+
+
+def test_error_messages_name_the_callers_arguments():
+    """Scores take probs, not logits: their messages say so."""
+    q = torch.full((2, 3), 1 / 3)
+    with pytest.raises(ValueError, match="target has class index 5 but probs have 3 classes"):
+        companion.brier_score(q, torch.tensor([0, 5]))
+    with pytest.raises(ValueError, match="but probs have shape"):
+        companion.log_score(q, torch.zeros(2, 2))
+    with pytest.raises(ValueError, match="targets has shape"):
+        companion.multilabel_cross_entropy(q, torch.zeros(2, 2))

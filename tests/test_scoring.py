@@ -179,7 +179,7 @@ Q = torch.tensor([[0.5, 0.5], [0.2, 0.8]])
 @pytest.mark.parametrize("call,exc,match", [
     (lambda: companion.log_score(Q.long(), torch.tensor([0, 1])), TypeError, "probs must be a floating-point tensor"),
     (lambda: companion.log_score(Q * 2, torch.tensor([0, 1])), ValueError, r"probs must hold probabilities in \[0, 1\]"),
-    (lambda: companion.log_score(Q, torch.tensor([0, 2])), ValueError, "target has class index 2 but logits have 2 classes"),
+    (lambda: companion.log_score(Q, torch.tensor([0, 2])), ValueError, "target has class index 2 but probs have 2 classes"),
     (lambda: companion.brier_score(Q, torch.tensor([0])), ValueError, r"target has shape \(1,\)"),
     (lambda: companion.brier_score(Q, [0, 1]), TypeError, "target must be a torch.Tensor"),
     (lambda: companion.code_length_bits(Q, -Q), ValueError, r"target must lie in \[0, 1\]"),
