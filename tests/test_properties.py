@@ -729,3 +729,10 @@ def test_bce_closed_form_gradient_equals_the_composed_form(zg, reduction, kind, 
     (g_fast,) = torch.autograd.grad(fast, z, go)
     (g_slow,) = torch.autograd.grad(slow, z, go)
     torch.testing.assert_close(g_fast, g_slow, rtol=1e-9, atol=1e-12)
+
+
+def test_dawid_skene_on_zero_items_is_finite():
+    """Item 2 for companion.crowd: an empty crowd gives finite priors, not NaN."""
+    result = companion.dawid_skene(torch.zeros(0, 3, dtype=torch.long), 2)
+    assert result.posteriors.shape == (0, 2)
+    assert torch.isfinite(result.priors).all() and torch.isfinite(result.confusion).all()
