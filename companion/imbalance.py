@@ -86,7 +86,9 @@ def class_weights(counts, scheme="inverse", *, beta=0.999, normalize=True):
     """
     if scheme not in _SCHEMES:
         raise ValueError(f"scheme must be 'inverse', 'inverse_sqrt' or 'effective', got {scheme!r}")
-    n = _as_counts(counts)
+    counts_dtype = _as_counts(counts).dtype
+    # computed in float32 at least, so that half-precision counts are rounded once, at the end
+    n = _as_counts(counts).to(torch.promote_types(counts_dtype, torch.float32))
     if scheme == "inverse":
         w = 1.0 / n
     elif scheme == "inverse_sqrt":
@@ -103,7 +105,7 @@ def class_weights(counts, scheme="inverse", *, beta=0.999, normalize=True):
             w = ((1.0 - b) / -torch.expm1(n64 * math.log(b))).to(n.dtype)
     if normalize:
         w = w * (w.numel() / w.sum())
-    return w
+    return w.to(counts_dtype)
 
 
 def sampling_weights(labels, num_classes=None):

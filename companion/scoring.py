@@ -72,13 +72,18 @@ def log_score(probs, target):
     See also:
         Chapter 17, proper scoring rules and decisions.
     """
+    return _log_score(probs, target).to(probs.dtype)
+
+
+def _log_score(probs, target):
+    """The log score in the compute dtype (float32 for half precision), after the checks."""
     _check_probs(probs)
     kind, t = _target(probs, target)
     q = probs.to(C.compute_dtype(probs))
     if kind == "hard":
-        return torch.log(q.gather(-1, t.unsqueeze(-1)).squeeze(-1)).to(probs.dtype)
+        return torch.log(q.gather(-1, t.unsqueeze(-1)).squeeze(-1))
     # xlogy(0, 0) = 0: outcomes the target rules out cost nothing
-    return torch.special.xlogy(t, q).sum(-1).to(probs.dtype)
+    return torch.special.xlogy(t, q).sum(-1)
 
 
 def brier_score(probs, target):
@@ -171,7 +176,8 @@ def code_length_bits(probs, target):
     See also:
         Chapter 16, compression and minimum description length.
     """
-    return (-log_score(probs, target).to(C.compute_dtype(probs)) / math.log(2.0)).to(probs.dtype)
+    # one rounding to half precision at the end, not one after the log and one after the division
+    return (-_log_score(probs, target) / math.log(2.0)).to(probs.dtype)
 
 
 def _check_n_bins(n_bins):

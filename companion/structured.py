@@ -281,7 +281,10 @@ def _conditional_log_probs(logits, tree):
     top = torch.where(torch.isfinite(top), top, torch.zeros_like(top))  # an all -inf group
     shifted = z - top[..., group_of]
     lse = torch.logsumexp(torch.cat([shifted, pad], -1)[..., groups], dim=-1)  # (..., G)
-    return shifted - lse[..., group_of]
+    # a -inf logit (a masked node) has conditional log-probability -inf, also in a group whose
+    # children are all masked, where shifted - lse would be -inf - (-inf) = NaN
+    cond = shifted - lse[..., group_of]
+    return torch.where(torch.isneginf(shifted), shifted, cond)
 
 
 def _leaf_log_probs(cond, tree):

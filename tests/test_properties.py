@@ -237,6 +237,7 @@ def test_scores_edges(n, k, seed, dtype, soft):
     yn = _np(y) if soft else y.numpy()
     _close(companion.brier_score(q, y), R.brier_score(_np(q), yn), dtype, atol=1e-9)
     _close(companion.log_score(q, y), R.log_score(_np(q), yn), dtype)
+    _close(companion.code_length_bits(q, y), R.code_length_bits(_np(q), yn), dtype)
 
 
 @SOME
@@ -314,6 +315,12 @@ def test_minus_inf_logits_are_masks():
     assert companion.cross_entropy(z.detach(), torch.tensor([[0.2, 0.4, 0.4]])).item() == INF
     assert companion.cross_entropy(z.detach(), torch.tensor([1]), label_smoothing=0.1).item() == INF
     assert companion.focal_loss(z.detach(), torch.tensor([1])).isfinite().all()
+    # a masked node has leaf log-probability -inf, even when all its siblings are masked
+    tree = companion.Tree([-1, 0, 0, 1, 1])
+    lp = companion.hierarchical_log_probs(torch.tensor([[-INF, 0.0, -INF, -INF]]), tree)
+    assert lp.tolist() == [[0.0, -INF, -INF]]
+    lp = companion.hierarchical_log_probs(torch.tensor([[0.0, 0.0, -INF, 0.0]]), tree)
+    np.testing.assert_allclose(lp.exp().numpy(), [[0.5, 0.0, 0.5]])
     spec = {"categorical": [[0, 1, 2]]}
     out = companion.mixed_reconstruction_loss(z.detach(), torch.tensor([[0.0, 1.0, 0.0]]), spec)
     assert out["total"].item() == pytest.approx(math.log(2))
@@ -736,3 +743,13 @@ def test_dawid_skene_on_zero_items_is_finite():
     result = companion.dawid_skene(torch.zeros(0, 3, dtype=torch.long), 2)
     assert result.posteriors.shape == (0, 2)
     assert torch.isfinite(result.priors).all() and torch.isfinite(result.confusion).all()
+
+
+@FEW
+@given(st.lists(st.integers(1, 5000), min_size=2, max_size=6), st.sampled_from(["inverse", "inverse_sqrt", "effective"]),
+       dtypes)
+def test_class_weights_half_precision_rounds_once(counts, scheme, dtype):
+    n = torch.tensor(counts, dtype=dtype)
+    got = companion.class_weights(n, scheme)
+    assert got.dtype == dtype
+    _close(got, R.class_weights(_np(n), scheme), dtype)
