@@ -4,7 +4,7 @@ Every public function is re-exported here; each lives in the family module its c
 (``companion.core``, ``companion.imbalance``, ...). Float64 NumPy references of the same names
 are in ``companion.reference``; seeded synthetic data in ``companion.datasets``.
 """
-from . import datasets, reference
+from . import datasets, plotting, reference, train
 from .core import binary_cross_entropy, cross_entropy, entropy, js_divergence, kl_divergence
 from .imbalance import (binary_focal_loss, class_weights, focal_loss, logit_adjust,
                         logit_adjusted_cross_entropy, sampling_weights)
@@ -16,6 +16,11 @@ from .crowd import DawidSkeneResult, dawid_skene, majority_vote
 from .multitask import UncertaintyWeighting, gradient_cosine
 from .contrastive import info_nce, nt_xent
 from .lm import bits_per_character, chunked_linear_cross_entropy, nats_to_bits, perplexity
+from .tokenize import BPETokenizer, pretokenize, train_bpe
+from .ngram import NGramLM
+from .memory import TensorMemoryTracker
+from .distributed import (global_normalizer, local_normalizer, vocab_parallel_cross_entropy,
+                          vocab_parallel_linear_cross_entropy)
 from .tabular import mixed_reconstruction_loss
 from .scoring import (bayes_decision, brier_score, code_length_bits, cost_threshold,
                       expected_calibration_error, log_score, reliability_curve)
@@ -40,6 +45,11 @@ __all__ = [
     "dawid_skene", "majority_vote", "DawidSkeneResult",
     # lm
     "perplexity", "nats_to_bits", "bits_per_character", "chunked_linear_cross_entropy",
+    # tokenisers, n-gram models and a deterministic memory measure (Chapter 13)
+    "pretokenize", "train_bpe", "BPETokenizer", "NGramLM", "TensorMemoryTracker",
+    # distributed: the global mean across ranks, vocabulary-parallel cross-entropy (Chapter 13)
+    "local_normalizer", "global_normalizer", "vocab_parallel_cross_entropy",
+    "vocab_parallel_linear_cross_entropy",
     # multitask
     "UncertaintyWeighting", "gradient_cosine",
     # contrastive
@@ -52,5 +62,5 @@ __all__ = [
     # energy
     "energy_score", "ood_metrics",
     # submodules
-    "datasets", "reference",
+    "datasets", "reference", "train", "plotting",
 ]
