@@ -16,6 +16,7 @@ from ._imitation import Corridor
 from ._lane import LaneKeeping
 from ._text import tiny_corpus
 from ._english import english_excerpt
+from ._multitask import two_task_data
 from ._tabular import mixed_table
 from ._ood import ood_split
 
@@ -23,6 +24,6 @@ __all__ = [
     "imbalanced_blobs", "correlated_multilabel", "taxonomy_blobs", "secondary_structure",
     "two_moons", "ordinal_data",
     "simulated_annotators", "annotator_confusion", "annotate",
-    "missing_multilabel", "Corridor", "LaneKeeping", "tiny_corpus", "english_excerpt", "mixed_table",
-    "ood_split",
+    "missing_multilabel", "Corridor", "LaneKeeping", "tiny_corpus", "english_excerpt",
+    "two_task_data", "mixed_table", "ood_split",
 ]
