@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from bench.cases import CASES, PEER, SIZES, TARGETS  # noqa: E402
+from bench.cases import CASES, PEER, SIZES, TARGETS, peer_versions  # noqa: E402
 
 SCALING_IMPLS = ("naive", "torch_chunked", "companion")
 
@@ -125,36 +125,65 @@ def check_agreement(case, impls: dict, progress: Progress) -> dict:
         values[name] = run()
         progress.step(f"{case.name}: warm-up {name}")
     values = {k: float(v) for k, v in values.items() if v is not None}
-    ref = values[PEER.get(case.name, "torch_chunked")]
+    ref_name = case.reference or case.peer
+    if ref_name not in values:
+        return values
+    ref = values[ref_name]
+    agree = case.agree if case.agree is not None else set(values)
     for name, value in values.items():
-        if abs(value - ref) > 1e-4 * max(1.0, abs(ref)):
-            raise AssertionError(f"{case.name}: {name} gives {value}, the peer gives {ref}")
+        if name in agree and abs(value - ref) > 1e-4 * max(1.0, abs(ref)):
+            raise AssertionError(f"{case.name}: {name} gives {value}, {ref_name} gives {ref}")
     return values
 
 
 # ------------------------------------------------------------------------------ the run
 
-def run(mode: str, repeats: int, out_dir: pathlib.Path, memory: set, scaling_memory: bool) -> dict:
+def _memory_impls(case) -> set:
+    impls = set(case.impls()) - case.time_only()
+    return impls if case.memory_impls is None else impls & set(case.memory_impls)
+
+
+def run(mode: str, repeats: int, out_dir: pathlib.Path, memory: set, scaling_memory: bool,
+        case_names: list, merge: bool) -> dict:
     sizes, smoke = SIZES[mode], SIZES["smoke"]
-    case_names = list(CASES)
-    scaling = sizes["scaling"]
+    sweeps = [s for s in ("scaling", "scaling_n") if s in case_names]
+    case_names = [c for c in case_names if c in CASES]
+    scaling, scaling_n = sizes["scaling"], sizes["scaling_n"]
     # progress units: warm-up + rounds per implementation, and one per memory child
+    def case_repeats(name):
+        r = CASES[name].repeats
+        return repeats if r is None or mode == "smoke" else r
     n_impls = {name: len(CASES[name](**smoke[name]).impls()) for name in case_names}
-    total = sum((repeats + 1) * n for n in n_impls.values())
-    total += len(memory)
+    total = sum((case_repeats(name) + 1) * n for name, n in n_impls.items())
+    total += sum(1 for (c, _) in memory if c in case_names)
     scaling_repeats = max(1, repeats // 2)
-    total += len(scaling["vocab"]) * len(SCALING_IMPLS) * (scaling_repeats + 1 + scaling_memory)
+    points = len(scaling["vocab"]) * ("scaling" in sweeps) + len(scaling_n["rows"]) * ("scaling_n" in sweeps)
+    total += points * len(SCALING_IMPLS) * (scaling_repeats + 1 + scaling_memory)
     progress = Progress(total)
 
-    results = {"mode": mode, "repeats": repeats, "machine": machine(), "cases": {}, "scaling": []}
+    results = {"mode": mode, "repeats": repeats, "machine": machine(), "cases": {},
+               "scaling": [], "scaling_n": []}
+    previous = out_dir / "results.json"
+    if merge and previous.exists():
+        old = json.loads(previous.read_text())
+        if old.get("mode") == mode:
+            results["cases"] = old.get("cases", {})
+            results["scaling"] = old.get("scaling", [])
+            results["scaling_n"] = old.get("scaling_n", [])
+            results["runs"] = old.get("runs", [])
+    results.setdefault("runs", []).append({"date": results["machine"]["date"],
+                                           "cases": case_names + sweeps})
     for name in case_names:
         case = CASES[name](**sizes[name])
         impls = case.impls()
         values = check_agreement(case, impls, progress)
-        times = measure_time(impls, repeats, progress, name, warm=False)
-        entry = {"size": sizes[name], "loss": values, "impls": {}}
+        times = measure_time(impls, case_repeats(name), progress, name, warm=False)
+        entry = {"size": sizes[name], "loss": values, "impls": {}, "repeats": case_repeats(name),
+                 "date": results["machine"]["date"]}
         for impl, ts in times.items():
             entry["impls"][impl] = {"time_ms": statistics.median(ts), "time_ms_runs": ts}
+        entry["checks"] = case.verify()
+        entry["notes"] = case.notes
         del case, impls
         gc.collect()
         for impl in entry["impls"]:
@@ -163,22 +192,34 @@ def run(mode: str, repeats: int, out_dir: pathlib.Path, memory: set, scaling_mem
                 progress.step(f"{name}: memory {impl}")
         results["cases"][name] = entry
 
-    for v in scaling["vocab"]:
-        size = dict(n=scaling["n"], h=scaling["h"], v=v, chunk=scaling["chunk"])
+    def sweep(size, label):
         case = CASES["linear_ce"](**size)
         impls = {k: f for k, f in case.impls().items() if k in SCALING_IMPLS}
-        times = measure_time(impls, scaling_repeats, progress, f"scaling V={v}")
+        times = measure_time(impls, scaling_repeats, progress, label)
         del case, impls
         gc.collect()
-        point = {"v": v}
+        point = {}
         for impl in SCALING_IMPLS:
             point[impl] = {"time_ms": statistics.median(times[impl]), "peak_mib": None}
             if scaling_memory:
                 point[impl]["peak_mib"] = measure_memory("linear_ce", impl, size, smoke["linear_ce"])
-                progress.step(f"scaling V={v}: memory {impl}")
-        results["scaling"].append(point)
+                progress.step(f"{label}: memory {impl}")
+        return point
+
+    if "scaling" in sweeps:
+        results["scaling"] = []
+        for v in scaling["vocab"]:
+            size = dict(n=scaling["n"], h=scaling["h"], v=v, chunk=scaling["chunk"])
+            results["scaling"].append({"v": v, **sweep(size, f"scaling V={v}")})
+    if "scaling_n" in sweeps:
+        results["scaling_n"] = []
+        for n in scaling_n["rows"]:
+            size = dict(n=n, h=scaling_n["h"], v=scaling_n["v"], chunk=scaling_n["chunk"])
+            results["scaling_n"].append({"n": n, **sweep(size, f"scaling N={n}")})
     progress.close()
 
+    # the cases in the order of the suite, whichever run measured them
+    results["cases"] = {k: results["cases"][k] for k in CASES if k in results["cases"]}
     results["targets"] = evaluate_targets(results)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "results.json").write_text(json.dumps(results, indent=1) + "\n")
@@ -195,18 +236,36 @@ def machine() -> dict:
         "torch": torch.__version__,
         "python": platform.python_version(),
         "date": datetime.date.today().isoformat(),
+        "peers": peer_versions(),
     }
 
 
 def evaluate_targets(results: dict) -> list:
     out = []
-    for description, case, quantity, num, den, threshold in TARGETS:
-        impls = results["cases"].get(case, {}).get("impls", {})
-        key = "time_ms" if quantity == "time" else "peak_mib"
-        a, b = impls.get(num, {}).get(key), impls.get(den, {}).get(key)
-        ratio = None if a is None or not b else a / b
-        out.append({"target": description, "ratio": ratio, "threshold": threshold,
-                    "met": None if ratio is None else ratio <= threshold})
+    for description, case, kind, num, den, threshold in TARGETS:
+        entry = results["cases"].get(case, {})
+        impls = entry.get("impls", {})
+        value = None
+        if kind in ("time", "peak"):
+            key = "time_ms" if kind == "time" else "peak_mib"
+            a, b = impls.get(num, {}).get(key), impls.get(den, {}).get(key)
+            value = None if a is None or not b else a / b
+        elif kind == "seconds":
+            t = impls.get(num, {}).get("time_ms")
+            value = None if t is None else t / 1e3
+        elif kind == "gib":
+            m = impls.get(num, {}).get("peak_mib")
+            value = None if m is None else m / 1024
+        else:
+            value = entry.get("checks", {}).get(num)
+        if value is None:
+            met = None
+        elif kind == "check_min":
+            met = value >= threshold
+        else:
+            met = value <= threshold
+        out.append({"target": description, "kind": kind, "value": value, "threshold": threshold,
+                    "met": met})
     return out
 
 
@@ -218,16 +277,27 @@ _NAMES = {
     "naive": "naive `F.cross_entropy(h @ W.T, y)`",
     "floor": "its three matrix products alone, same chunks (floor)",
     "floor_unchunked": "the three matrix products at full size",
-    "torchvision_formula": "torchvision's formula",
+    "torchvision_formula": "torchvision's `sigmoid_focal_loss`, written out",
+    "torchvision": "torchvision `sigmoid_focal_loss`",
     "torch": "`torch.nn.functional`",
+    "torch_ce": "`F.cross_entropy` (the same logits, no focusing)",
+    "composed": "plain composition of torch ops",
+    "kornia": "kornia `losses.focal_loss`",
+    "pml": "pytorch-metric-learning `NTXentLoss`",
+    "crowdkit": "crowd-kit `DawidSkene`",
 }
 
-_TITLES = {
-    "linear_ce": "Linear cross-entropy, N={n}, H={h}, V={v}, chunk {chunk}",
-    "binary_focal": "Binary focal loss, {n:,} elements, γ={gamma}, α={alpha}",
-    "bce": "Binary cross-entropy from logits, {n:,} elements",
-    "ce_smoothing": "Cross-entropy with label smoothing {smoothing}, {n} × {k}",
-    "ce_weighted": "Cross-entropy with class weights, {n} × {k}",
+_SHORT = {"torch_chunked": "F.linear_cross_entropy", "torch": "torch.nn.functional",
+          "torch_ce": "F.cross_entropy", "composed": "torch composition",
+          "torchvision_formula": "torchvision formula", "crowdkit": "crowd-kit",
+          "kornia": "kornia", "pml": "pytorch-metric-learning", "naive": "naive"}
+
+_CHECKS = {
+    "agree_crowdkit": ("argmax agreement with crowd-kit", ".2%"),
+    "max_abs_posterior_diff_crowdkit": ("largest posterior difference from crowd-kit", ".1e"),
+    "agree_float64_reference": ("argmax agreement with the float64 reference", ".2%"),
+    "loglik_rel_err": ("log-likelihood, relative error vs the float64 reference", ".1e"),
+    "accuracy_vs_truth": ("accuracy against the simulated true labels", ".2%"),
 }
 
 
@@ -235,30 +305,74 @@ def _fmt(x, spec):
     return "–" if x is None else format(x, spec)
 
 
+def _target_cells(t):
+    kind, v, th = t["kind"], t["value"], t["threshold"]
+    if kind in ("time", "peak"):
+        return _fmt(v, ".2f") + ("×" if v is not None else ""), f"≤ {th:.2f}×"
+    if kind == "seconds":
+        return _fmt(v, ".1f") + (" s" if v is not None else ""), f"< {th:g} s"
+    if kind == "gib":
+        return _fmt(v, ".2f") + (" GiB" if v is not None else ""), f"< {th:g} GiB"
+    if kind == "check_min":
+        return _fmt(v, ".2%"), f"≥ {th:.1%}"
+    return _fmt(v, ".1e"), f"≤ {th:.0e}"
+
+
 def markdown(results: dict) -> str:
     m = results["machine"]
+    peers = ", ".join(f"{k} {v}" for k, v in m["peers"].items() if v) or "none"
+    absent = [k for k, v in m["peers"].items() if not v]
     lines = [
         f"Measured on {m['cores']} CPU cores ({m['cpu']}, {m['torch_threads']} torch threads), "
         f"torch {m['torch']}, {m['date']}; mode `{results['mode']}`, median of "
-        f"{results['repeats']} interleaved rounds after a warm-up. Time is one forward and "
-        "backward pass; peak memory is the extra resident memory of that pass, measured in a "
-        "fresh process. Ratios are to the peer named in the first row of each table (the "
-        "floor row: to the three matrix products).",
+        f"{results['repeats']} interleaved rounds after a warm-up unless a table says otherwise. "
+        "Time is one forward and backward pass; peak memory is the extra resident memory of "
+        "that pass, measured in a fresh process. Ratios are to the peer named in the first row "
+        "of each table (the floor row: to the three matrix products).",
+        "",
+        f"Peers: {peers}." + (f" Not installed: {', '.join(absent)} (their rows are left out)."
+                              if absent else ""),
         "",
         "**Targets**",
         "",
-        "| target | ratio | threshold | holds |",
+        "| target | measured | threshold | holds |",
         "|---|---:|---:|:---:|",
     ]
     for t in results["targets"]:
         held = "–" if t["met"] is None else ("yes" if t["met"] else "**no**")
-        lines.append(f"| {t['target']} | {_fmt(t['ratio'], '.2f')} | ≤ {t['threshold']:.2f} | {held} |")
+        value, threshold = _target_cells(t)
+        lines.append(f"| {t['target']} | {value} | {threshold} | {held} |")
+
+    lines += ["", "**Every kernel against its peer** (time and peak memory of the companion "
+              "divided by the peer's; below 1 is better)", "",
+              "| case | size | peer | companion (ms) | time ratio | memory ratio |",
+              "|---|---|---|---:|---:|---:|"]
+    for name, entry in results["cases"].items():
+        peer, impls = PEER[name], entry["impls"]
+        if "companion" not in impls:
+            continue
+        c = impls["companion"]
+        size = ", ".join(f"{k}={v:,}" if isinstance(v, int) else f"{k}={v}"
+                         for k, v in entry["size"].items())
+        if peer == "companion" or peer not in impls:
+            lines.append(f"| {name} | {size} | – | {c['time_ms']:.1f} | – | – |")
+            continue
+        p = impls[peer]
+        mem = (c.get("peak_mib") / p["peak_mib"]) if c.get("peak_mib") and p.get("peak_mib") else None
+        lines.append(f"| {name} | {size} | {_SHORT.get(peer, peer)} | {c['time_ms']:.1f} | "
+                     f"{c['time_ms'] / p['time_ms']:.2f} | {_fmt(mem, '.2f')} |")
+
     for name, entry in results["cases"].items():
         peer = PEER[name]
         impls = entry["impls"]
-        lines += ["", f"**{_TITLES[name].format(**entry['size'])}**", "",
+        title = CASES[name].title.format(**entry["size"])
+        rounds = entry.get("repeats", results["repeats"])
+        suffix = f" (median of {rounds} rounds)" if rounds != results["repeats"] else ""
+        lines += ["", f"**{title}**{suffix}", "",
                   "| implementation | time (ms) | time ratio | peak memory (MiB) | memory ratio |",
                   "|---|---:|---:|---:|---:|"]
+        if peer not in impls:
+            peer = "companion"
         base_t, base_m = impls[peer]["time_ms"], impls[peer].get("peak_mib")
         order = [peer] + [k for k in impls if k != peer]
         for impl in order:
@@ -268,27 +382,34 @@ def markdown(results: dict) -> str:
             m_ratio = None if mem is None or not base_m else mem / base_m
             lines.append(f"| {_NAMES.get(impl, impl)} | {r['time_ms']:.1f} | {t_ratio:.2f} | "
                          f"{_fmt(mem, '.1f')} | {_fmt(m_ratio, '.2f')} |")
-        if name == "linear_ce" and "floor" in impls:
+        if name.startswith("linear_ce") and "floor" in impls:
             c = impls["companion"]["time_ms"]
-            lines.append("")
-            lines.append(f"The companion's time is {c / impls['floor']['time_ms']:.2f}× the time of its "
-                         f"three matrix products alone in the same {entry['size']['chunk']}-row chunks, and "
-                         f"{c / impls['floor_unchunked']['time_ms']:.2f}× the time of the same products "
-                         "done at full size (which needs the (N, V) buffer that chunking avoids).")
-    if results["scaling"]:
-        lines += ["", "**Scaling with the vocabulary** (N={n}, H={h}, chunk {chunk}; time / peak memory)".format(
-            **_scaling_size(results)), "",
-            "| V | " + " | ".join(f"{_NAMES[i]} ms / MiB" for i in SCALING_IMPLS) + " |",
-            "|---:|" + "---:|" * len(SCALING_IMPLS)]
-        for p in results["scaling"]:
+            text = (f"The companion's time is {c / impls['floor']['time_ms']:.2f}× the time of its "
+                    f"three matrix products alone in the same {entry['size']['chunk']}-row chunks")
+            if "floor_unchunked" in impls:
+                text += (f", and {c / impls['floor_unchunked']['time_ms']:.2f}× the time of the same "
+                         "products done at full size (which needs the (N, V) buffer that chunking avoids)")
+            lines += ["", text + "."]
+        checks = entry.get("checks") or {}
+        if checks:
+            lines += [""] + ["- " + _CHECKS.get(k, (k, ".4g"))[0] + ": " +
+                             format(v, _CHECKS.get(k, (k, ".4g"))[1]) for k, v in checks.items()]
+        for note in entry.get("notes") or []:
+            lines += ["", f"*{note}.*"]
+    for key, axis, label in (("scaling", "v", "vocabulary"), ("scaling_n", "n", "number of rows")):
+        pts = results.get(key) or []
+        if not pts:
+            continue
+        s = SIZES[results["mode"]][key]
+        fixed = ", ".join(f"{k.upper() if len(k) == 1 else k}={v:,}" for k, v in s.items()
+                          if not isinstance(v, list))
+        lines += ["", f"**Linear cross-entropy: scaling with the {label}** ({fixed}; time / peak memory)", "",
+                  f"| {axis.upper()} | " + " | ".join(f"{_NAMES[i]} ms / MiB" for i in SCALING_IMPLS) + " |",
+                  "|---:|" + "---:|" * len(SCALING_IMPLS)]
+        for p in pts:
             cells = [f"{p[i]['time_ms']:.0f} / {_fmt(p[i]['peak_mib'], '.0f')}" for i in SCALING_IMPLS]
-            lines.append(f"| {p['v']:,} | " + " | ".join(cells) + " |")
+            lines.append(f"| {p[axis]:,} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
-
-
-def _scaling_size(results):
-    s = SIZES[results["mode"]]["scaling"]
-    return {"n": s["n"], "h": s["h"], "chunk": s["chunk"]}
 
 
 def figure(results: dict, path: pathlib.Path) -> None:
@@ -296,26 +417,34 @@ def figure(results: dict, path: pathlib.Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    pts = results["scaling"]
-    if not pts:
+    sweeps = [(k, a, lab) for k, a, lab in (("scaling", "v", "vocabulary size V"),
+                                            ("scaling_n", "n", "rows N"))
+              if results.get(k)]
+    if not sweeps:
         return
-    v = [p["v"] for p in pts]
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
-    styles = {"naive": ("naive", "o-"), "torch_chunked": ("torch chunked", "s-"), "companion": ("companion", "^-")}
-    for impl in SCALING_IMPLS:
-        label, style = styles[impl]
-        axes[0].plot(v, [p[impl]["time_ms"] / 1e3 for p in pts], style, label=label)
-        if all(p[impl]["peak_mib"] for p in pts):
-            axes[1].plot(v, [p[impl]["peak_mib"] for p in pts], style, label=label)
-    s = _scaling_size(results)
-    for ax, ylabel in zip(axes, ["forward + backward (s)", "peak extra memory (MiB)"]):
-        ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
-        ax.set_xlabel("vocabulary size V")
-        ax.set_ylabel(ylabel)
-        ax.grid(True, which="both", alpha=0.3)
-    axes[0].legend()
-    fig.suptitle(f"Linear cross-entropy, N={s['n']}, H={s['h']}, chunk {s['chunk']}", fontsize=10)
+    fig, axes = plt.subplots(len(sweeps), 2, figsize=(7.5, 3.0 * len(sweeps)), squeeze=False)
+    styles = {"naive": ("naive", "o-"), "torch_chunked": ("torch chunked", "s--"),
+              "companion": ("companion", "^:")}
+    for row, (key, axis, xlabel) in zip(axes, sweeps):
+        pts = results[key]
+        x = [p[axis] for p in pts]
+        for impl in SCALING_IMPLS:
+            label, style = styles[impl]
+            row[0].plot(x, [p[impl]["time_ms"] / 1e3 for p in pts], style, label=label)
+            if all(p[impl]["peak_mib"] for p in pts):
+                row[1].plot(x, [p[impl]["peak_mib"] for p in pts], style, label=label)
+        s = SIZES[results["mode"]][key]
+        fixed = ", ".join(f"{k.upper() if len(k) == 1 else k}={v:,}" for k, v in s.items()
+                          if not isinstance(v, list))
+        for ax, ylabel in zip(row, ["forward + backward (s)", "peak extra memory (MiB)"]):
+            ax.set_xscale("log", base=2)
+            ax.set_yscale("log")
+            ax.set_xlabel(xlabel)
+            ax.set_ylabel(ylabel)
+            ax.set_title(fixed, fontsize=9)
+            ax.grid(True, which="both", alpha=0.3)
+        row[0].legend(fontsize=8)
+    fig.suptitle("Linear cross-entropy", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -326,27 +455,43 @@ def main(argv=None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds")
     parser.add_argument("--repeats", type=int, default=None, help="interleaved rounds per case")
     parser.add_argument("--out", type=pathlib.Path, default=None, help="output directory")
+    parser.add_argument("--cases", default=None,
+                        help="comma-separated subset of the cases (and 'scaling', 'scaling_n'); "
+                             "the results are merged into the output directory's results.json")
+    parser.add_argument("--list", action="store_true", help="list the cases and exit")
     parser.add_argument("--memory-child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.memory_child:
         spec = json.loads(args.memory_child)
         print(json.dumps(memory_child(spec["case"], spec["impl"], spec["size"], spec["smoke_size"])))
         return 0
+    everything = list(CASES) + ["scaling", "scaling_n"]
+    if args.list:
+        print("\n".join(everything))
+        return 0
+    names = everything
+    if args.cases:
+        names = [c.strip() for c in args.cases.split(",") if c.strip()]
+        unknown = [c for c in names if c not in everything]
+        if unknown:
+            parser.error(f"unknown case(s) {unknown}; choose from {everything}")
     mode = "smoke" if args.smoke else "full"
     repeats = args.repeats or (2 if args.smoke else 5)
     out = args.out or (ROOT / "_build" / "bench-smoke" if args.smoke else ROOT / "bench" / "results")
-    # every (case, implementation) but the floor gets a memory child; the smoke run starts
-    # just one (each child imports torch afresh) and only times the scaling sweep
-    memory = {(name, impl) for name in CASES for impl in CASES[name](**SIZES["smoke"][name]).impls()
-              if impl not in CASES[name](**SIZES["smoke"][name]).time_only()}
+    # every (case, implementation) but the floors gets a memory child; the smoke run starts
+    # just one (each child imports torch afresh) and only times the scaling sweeps
+    memory = {(name, impl) for name in names if name in CASES
+              for impl in _memory_impls(CASES[name](**SIZES["smoke"][name]))}
     if args.smoke:
-        memory = {("linear_ce", "companion")}
-    results = run(mode, repeats, out, memory, scaling_memory=not args.smoke)
+        memory = {("linear_ce", "companion")} & {(n, "companion") for n in names}
+    results = run(mode, repeats, out, memory, scaling_memory=not args.smoke, case_names=names,
+                  merge=bool(args.cases))
     if args.smoke:
-        print("smoke run: the sizes are far too small for the targets; ratios below are not results")
+        print("smoke run: the sizes are far too small for the targets; values below are not results")
     for t in results["targets"]:
         state = "n/a" if t["met"] is None or args.smoke else ("holds" if t["met"] else "MISSED")
-        print(f"{t['target']:<60} {_fmt(t['ratio'], '.2f'):>6} (≤ {t['threshold']:.2f}) {state}")
+        value, threshold = _target_cells(t)
+        print(f"{t['target']:<62} {value:>10} ({threshold}) {state}")
     print(f"wrote {out}")
     return 0
 
