@@ -32,8 +32,8 @@ def focal_loss(logits, target, *, gamma=2.0, alpha=None, ignore_index=-100, redu
         p_t = \operatorname{softmax}(z_n)_{y_n}
 
     With :math:`\gamma = 0` this is :func:`companion.cross_entropy` with ``weight=alpha``, in
-    value, gradient and reduction. :math:`\log(1-p_t)` is the log of the summed exponentials
-    of the other classes (never :math:`1 - p_t`), so the loss and its gradient are finite for
+    value, gradient and reduction. :math:`1 - p_t` is the summed probability of the other
+    classes (never a subtraction from 1), so the loss and its gradient are finite for
     any finite logits and any :math:`\gamma \ge 0`, and every derivative is 0 for a single
     class (:math:`K = 1`), where the loss is identically 0. The gradient is computed in
     closed form in one pass (a custom autograd Function); double backward works (it
@@ -136,34 +136,37 @@ class _FocalLoss(torch.autograd.Function):
                        = G_n * p_k / s   (k != t),      -G_n   (k = t),
         G_n = a_t s^gamma (s - gamma p_t L)  >= 0,
 
-    and p_k / s = e_k / S is the softmax over the classes other than the target. No factor
-    s^(gamma - 1) is ever formed, so the gradient is finite for every gamma >= 0 and is 0 for a
-    single class (s = 0). Forward keeps e (its target entry zeroed) for backward, which scales
-    it by G_n / S and writes -G_n at the target. Under ``create_graph=True`` backward
-    differentiates the composed form instead.
+    so no factor s^(gamma - 1) is ever formed: the gradient is finite for every gamma >= 0 and
+    is 0 for a single class (s = 0). Forward takes one fused softmax, reads p_t and zeroes it,
+    and sums the rest: s is the sum of the other classes' probabilities, never 1 - p_t, and
+    L = log1p(-s) where p_t > 1/2 (accurate near p_t = 1), log p_t elsewhere, and the exact
+    z_t - logsumexp(z) on the rows whose p_t is below the smallest normal number. Backward
+    scales the saved p (target zeroed) by G_n / s and writes -G_n at the target. Under
+    ``create_graph=True`` it differentiates the composed form instead.
     """
 
     @staticmethod
     def forward(ctx, z, safe, valid, a, gamma, reduction):
         index = safe.unsqueeze(-1)
-        m = _row_shift(z)
-        e = torch.sub(z, m).exp_()                             # exp(z - m)
-        z_t = (z.gather(-1, index) - m).squeeze(-1)
-        e.scatter_(-1, index, 0.0)                             # the other classes only
-        others = e.sum(-1)
-        log_z = torch.log1p(others + torch.expm1(z_t))
-        log_pt = z_t - log_z
-        log_s = torch.log(others) - log_z                      # -inf when S = 0
-        mod = _modulator(log_s, gamma)
+        p = torch.softmax(z, -1)
+        p_t = p.gather(-1, index).squeeze(-1)
+        p.scatter_(-1, index, 0.0)                            # the other classes only
+        s = p.sum(-1)                                         # 1 - p_t without cancellation
+        log_pt = torch.where(p_t > 0.5, torch.log1p(-s), torch.log(p_t))
+        tiny = p_t < torch.finfo(p.dtype).tiny                # p_t underflowed: exact form
+        if bool(tiny.any()):
+            rows = z[tiny]
+            log_pt[tiny] = rows.gather(-1, index[tiny]).squeeze(-1) - torch.logsumexp(rows, -1)
+        mod = _modulator(torch.log(s), gamma)                 # s^gamma (log 0 = -inf: 0)
         a_t, den = _focal_weights(safe, valid, a, z)
         loss = torch.where(valid, -(a_t * mod) * log_pt, torch.zeros_like(log_pt))
-        ctx.save_for_backward(z, e, safe, valid, a, others, log_pt, log_s, mod, a_t, den)
+        ctx.save_for_backward(z, p, safe, valid, a, s, log_pt, mod, a_t, den)
         ctx.gamma, ctx.reduction = gamma, reduction
         return C.reduce(loss, reduction, den)
 
     @staticmethod
     def backward(ctx, grad_output):
-        z, e, safe, valid, a, others, log_pt, log_s, mod, a_t, den = ctx.saved_tensors
+        z, p, safe, valid, a, s, log_pt, mod, a_t, den = ctx.saved_tensors
         gamma, reduction = ctx.gamma, ctx.reduction
         if torch.is_grad_enabled():  # double backward: differentiate the composed form
             loss = _focal_composed(z, safe, valid, a, gamma, reduction)
@@ -174,11 +177,10 @@ class _FocalLoss(torch.autograd.Function):
                             torch.zeros_like(grad_output))
         else:
             g = grad_output
-        s = torch.exp(log_s)
         big_g = g * a_t * mod * (s - gamma * torch.exp(log_pt) * log_pt)   # G_n (0 if ignored)
         big_g = torch.where(valid, big_g, torch.zeros_like(big_g))
-        coef = big_g / others.clamp_min(torch.finfo(others.dtype).tiny)
-        grad = e * coef.unsqueeze(-1)
+        coef = big_g / s.clamp_min(torch.finfo(s.dtype).tiny)
+        grad = p * coef.unsqueeze(-1)                         # G_n p_k / s off the target
         grad.scatter_(-1, safe.unsqueeze(-1), -big_g.unsqueeze(-1))
         return grad, None, None, None, None, None
 
