@@ -183,7 +183,8 @@ def logit_adjust(logits, priors, tau=1.0):
     set with priors :math:`\pi`; subtracting (``tau=-1``) removes a training prior.
 
     Args:
-        logits: ``(..., K)`` floating tensor.
+        logits: ``(..., K)`` floating tensor; half precision is computed in float32 and the
+            result rounded once to the input's dtype. ``-inf`` (a mask) stays ``-inf``.
         priors: ``(K,)`` positive finite class priors (need not sum to one: a constant shift
             does not change the softmax).
         tau: the scale :math:`\tau` (any finite real number).
