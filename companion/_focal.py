@@ -328,8 +328,11 @@ def binary_focal_loss(logits, target, *, gamma=2.0, alpha=0.25, reduction="mean"
 
     .. math::
 
-        \ell = \alpha_t\,(1-p_t)^{\gamma}\,\mathrm{BCE}(z, y),\qquad
-        p_t = y\,\sigma(z) + (1-y)(1-\sigma(z)),\qquad \alpha_t = \alpha y + (1-\alpha)(1-y)
+        \begin{aligned}
+        \ell &= \alpha_t\,(1-p_t)^{\gamma}\,\mathrm{BCE}(z, y),\\
+        p_t &= y\,\sigma(z) + (1-y)(1-\sigma(z)),\qquad
+        \alpha_t = \alpha y + (1-\alpha)(1-y)
+        \end{aligned}
 
     Equals ``torchvision.ops.sigmoid_focal_loss(logits, target, alpha, gamma, reduction)``
     wherever that is finite, and stays finite where it is not (:math:`\gamma < 1` at saturated

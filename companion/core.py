@@ -191,8 +191,11 @@ def binary_cross_entropy(logits, target, *, pos_weight=None, weight=None, mask=N
 
     .. math::
 
-        \ell = w\,\bigl[-\beta\, y \log\sigma(z) - (1-y)\log(1-\sigma(z))\bigr]
-             = w\,\bigl[\beta\, y\,\operatorname{softplus}(-z) + (1-y)\operatorname{softplus}(z)\bigr]
+        \begin{aligned}
+        \ell &= w\,\bigl[-\beta\, y \log\sigma(z) - (1-y)\log(1-\sigma(z))\bigr]\\
+             &= w\,\bigl[\beta\, y\,\operatorname{softplus}(-z)
+                 + (1-y)\operatorname{softplus}(z)\bigr]
+        \end{aligned}
 
     With ``mask=None`` this equals
     ``torch.nn.functional.binary_cross_entropy_with_logits(logits, target, weight, pos_weight=pos_weight)``

@@ -65,9 +65,11 @@ def distillation_loss(student_logits, teacher_logits, *, temperature=1.0, scale_
 
     .. math::
 
-        \ell = -c\,\sum_k p^{T}_k(z^{t}) \log p^{T}_k(z^{s}),\qquad
-        \frac{\partial \ell}{\partial z^{s}_k} = \frac{c}{T}\bigl(p^T_k(z^s) - p^T_k(z^t)\bigr),
-        \qquad c = T^2 \text{ if ``scale_by_t2`` else } 1
+        \begin{aligned}
+        \ell &= -c\,\sum_k p^{T}_k(z^{t}) \log p^{T}_k(z^{s}),
+        \qquad c = T^2 \text{ if ``scale_by_t2`` else } 1,\\
+        \frac{\partial \ell}{\partial z^{s}_k} &= \frac{c}{T}\bigl(p^T_k(z^s) - p^T_k(z^t)\bigr)
+        \end{aligned}
 
     The :math:`T^2` factor keeps the gradient's size comparable across temperatures, so the
     soft term can be mixed with a hard-label cross-entropy without retuning. This is

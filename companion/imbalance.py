@@ -46,9 +46,11 @@ def class_weights(counts, scheme="inverse", *, beta=0.999, normalize=True):
 
     .. math::
 
-        w_k \propto \frac{1}{n_k}\ (\texttt{"inverse"}),\qquad
-        w_k \propto \frac{1}{\sqrt{n_k}}\ (\texttt{"inverse\_sqrt"}),\qquad
-        w_k \propto \frac{1-\beta}{1-\beta^{n_k}}\ (\texttt{"effective"})
+        \begin{aligned}
+        w_k &\propto \frac{1}{n_k}\ (\texttt{"inverse"}),\qquad
+        w_k \propto \frac{1}{\sqrt{n_k}}\ (\texttt{"inverse\_sqrt"}),\\
+        w_k &\propto \frac{1-\beta}{1-\beta^{n_k}}\ (\texttt{"effective"})
+        \end{aligned}
 
     Since :math:`\pi_k = n_k / n`, the inverse scheme is :math:`w_k \propto 1/\pi_k`. The
     effective-number scheme of Cui et al. (2019) interpolates between no weighting
