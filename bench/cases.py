@@ -181,7 +181,7 @@ class LinearCELlama(LinearCE):
     with_naive = False            # its (N, V) logits, log-softmax and gradient: 6 GiB
     with_unchunked_floor = False  # needs two (N, V) buffers
     repeats = 1
-    memory_impls = {"companion", "torch_chunked"}
+    memory_impls = {"companion"}  # one child is another ~3 TFLOP pass
 
     def time_only(self):
         return {"floor"}

@@ -6,6 +6,9 @@
 Time: every implementation of a case runs in the same process, warmed up once, then the
 implementations take turns (interleaved) for ``--repeats`` rounds; the table reports the
 median of each. Interleaving spreads any background load over all implementations alike.
+Torch runs on one thread (``--threads``): on a shared, loaded machine, OpenMP threads that wait
+for each other at every parallel region make two-thread timings erratic (a Dawid-Skene run
+measured 1.3 s on one thread and 12-18 s on two, at the same moment).
 
 Peak memory: one fresh child process per (case, implementation), with glibc's mmap threshold
 fixed so that every large block is mapped when allocated and unmapped when freed. The child
@@ -80,6 +83,7 @@ def _reset_peak() -> None:
 
 def memory_child(case_name: str, impl: str, size: dict, smoke_size: dict) -> dict:
     """Run in a fresh process: the peak extra resident memory of one forward+backward."""
+    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", torch.get_num_threads())))
     warm = CASES[case_name](**smoke_size).impls()[impl]
     warm()  # load kernels and thread pools on a tiny problem first
     del warm
@@ -98,7 +102,8 @@ def measure_memory(case_name: str, impl: str, size: dict, smoke_size: dict) -> f
            json.dumps({"case": case_name, "impl": impl, "size": size, "smoke_size": smoke_size})]
     # a fixed mmap threshold: glibc then maps every large block afresh and unmaps it when it
     # is freed, so the resident set follows the live tensors instead of a reused free list
-    env = dict(os.environ, PYTHONPATH=str(ROOT), MALLOC_MMAP_THRESHOLD_="65536")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), MALLOC_MMAP_THRESHOLD_="65536",
+               BENCH_THREADS=str(torch.get_num_threads()))
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])["peak_mib"]
 
@@ -459,6 +464,10 @@ def main(argv=None) -> int:
                         help="comma-separated subset of the cases (and 'scaling', 'scaling_n'); "
                              "the results are merged into the output directory's results.json")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (default 1: on a shared machine, OpenMP threads "
+                             "that wait for each other at every barrier make multi-threaded "
+                             "timings erratic, up to 10x slower for small kernels)")
     parser.add_argument("--memory-child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.memory_child:
@@ -475,6 +484,7 @@ def main(argv=None) -> int:
         unknown = [c for c in names if c not in everything]
         if unknown:
             parser.error(f"unknown case(s) {unknown}; choose from {everything}")
+    torch.set_num_threads(args.threads)
     mode = "smoke" if args.smoke else "full"
     repeats = args.repeats or (2 if args.smoke else 5)
     out = args.out or (ROOT / "_build" / "bench-smoke" if args.smoke else ROOT / "bench" / "results")
