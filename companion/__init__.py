@@ -25,6 +25,8 @@ from .tabular import mixed_reconstruction_loss
 from .scoring import (bayes_decision, brier_score, code_length_bits, cost_threshold,
                       expected_calibration_error, log_score, reliability_curve)
 from .energy import energy_score, ood_metrics
+from .coding import (ArithmeticDecoder, ArithmeticEncoder, arithmetic_decode, arithmetic_encode,
+                     huffman_code_lengths, quantize_probs)
 
 __version__ = "0.1.0"
 
@@ -61,6 +63,9 @@ __all__ = [
     "reliability_curve", "bayes_decision", "cost_threshold",
     # energy
     "energy_score", "ood_metrics",
+    # coding: an integer arithmetic coder and Huffman code lengths (Chapter 16)
+    "quantize_probs", "ArithmeticEncoder", "ArithmeticDecoder", "arithmetic_encode",
+    "arithmetic_decode", "huffman_code_lengths",
     # submodules
     "datasets", "reference", "train", "plotting",
 ]

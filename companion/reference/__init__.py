@@ -19,6 +19,7 @@ from ._tabular import mixed_reconstruction_loss
 from ._scoring import (bayes_decision, brier_score, code_length_bits, cost_threshold,
                        expected_calibration_error, log_score, reliability_curve)
 from ._energy import energy_score, ood_metrics
+from ._coding import huffman_code_lengths, quantize_probs
 
 __all__ = [
     "cross_entropy", "binary_cross_entropy", "entropy", "kl_divergence", "js_divergence",
@@ -33,4 +34,5 @@ __all__ = [
     "mixed_reconstruction_loss",
     "log_score", "brier_score", "code_length_bits", "expected_calibration_error", "reliability_curve", "bayes_decision", "cost_threshold",
     "energy_score", "ood_metrics",
+    "quantize_probs", "huffman_code_lengths",
 ]
