@@ -15,9 +15,13 @@ class Corridor:
     actions are ``0`` (left), ``1`` (stay) and ``2`` (right), moving by :math:`a - 1` (clipped at
     the walls). With probability ``slip`` the executed action is replaced by a uniformly random
     one. A step costs 1 when :math:`|s - c| >` ``tube``, else 0. The expert's action points to
-    the centre, so expert trajectories stay inside the tube and a cloned policy never sees the
-    states outside it: one mistake there can cost every remaining step, and the expected cost
-    gap grows like :math:`\varepsilon T^2` with the horizon :math:`T` (Ross and Bagnell).
+    the centre, so expert trajectories stay inside the tube. Ross and Bagnell's
+    :math:`\varepsilon T^2` bound on the cost gap of a cloned policy applies, but this corridor
+    does not attain it: a clone of the expert's one-hot policy has no gap without slips, and with
+    ``slip > 0`` random actions push the expert out of the tube as well, so the clone sees those
+    states and its gap grows about linearly with the horizon. :class:`LaneKeeping`, where the
+    learner's own errors take it to states the expert never visits, shows the quadratic growth
+    (Chapter 12).
 
     Everything is vectorised over episodes; only time steps are a loop.
 
