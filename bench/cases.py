@@ -472,7 +472,9 @@ class InfoNCE(Case):
     name = "info_nce"
     title = "InfoNCE with in-batch negatives, {n} pairs, D = {d}, τ = {t}"
     peer = "composed"
-    full = dict(n=4096, d=256, t=0.1)
+    # small, for pytorch-metric-learning: its NTXentLoss forms a (positive pairs) × (negative
+    # pairs) matrix, O(N^3) memory (64 GiB at N = 4096)
+    full = dict(n=256, d=128, t=0.1)
     smoke = dict(n=32, d=8, t=0.1)
 
     def __init__(self, **size):
@@ -501,7 +503,7 @@ class InfoNCE(Case):
 class NTXent(InfoNCE):
     name = "nt_xent"
     title = "NT-Xent (SimCLR), {n} pairs, D = {d}, τ = {t}"
-    full = dict(n=2048, d=256, t=0.5)
+    full = dict(n=128, d=128, t=0.5)
     smoke = dict(n=32, d=8, t=0.5)
 
     def impls(self):
