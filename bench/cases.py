@@ -468,6 +468,10 @@ class AdjacentJS(Case):
 
 # ------------------------------------------------------------------------------ contrastive
 
+_PML_NOTE = ("pytorch-metric-learning's NTXentLoss forms a (positive pairs) × (negative pairs) "
+             "matrix, whose memory grows as N³ (64 GiB at N = 4,096): hence the small batch")
+
+
 class InfoNCE(Case):
     name = "info_nce"
     title = "InfoNCE with in-batch negatives, {n} pairs, D = {d}, τ = {t}"
@@ -495,6 +499,7 @@ class InfoNCE(Case):
         else:
             from pytorch_metric_learning.losses import NTXentLoss
             loss = NTXentLoss(temperature=t)
+            self.notes.append(_PML_NOTE)
             ref_labels = labels.clone()  # PML drops the diagonal when the two are one object
             out["pml"] = _step(lambda: loss(q, labels, ref_emb=k, ref_labels=ref_labels), q, k)
         return out
@@ -521,6 +526,7 @@ class NTXent(InfoNCE):
             self._missing("pytorch-metric-learning")
         else:
             from pytorch_metric_learning.losses import NTXentLoss
+            self.notes.append(_PML_NOTE)
             loss = NTXentLoss(temperature=t)
             labels = torch.cat([torch.arange(n), torch.arange(n)])
             out["pml"] = _step(lambda: loss(torch.cat([z1, z2]), labels), z1, z2)
