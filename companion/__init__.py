@@ -11,6 +11,7 @@ from .imbalance import (binary_focal_loss, class_weights, focal_loss, logit_adju
 from .targets import mixup, ordinal_smooth_labels, smooth_labels
 from .structured import (Tree, adjacent_js_penalty, hierarchical_cross_entropy,
                          hierarchical_log_probs, multilabel_cross_entropy)
+from .decoding import majority_filter, viterbi_decode
 from .distill import distillation_loss, softmax_with_temperature
 from .crowd import DawidSkeneResult, dawid_skene, majority_vote
 from .multitask import UncertaintyWeighting, gradient_cosine
@@ -42,7 +43,7 @@ __all__ = [
     "softmax_with_temperature", "distillation_loss",
     # structured
     "multilabel_cross_entropy", "Tree", "hierarchical_log_probs", "hierarchical_cross_entropy",
-    "adjacent_js_penalty",
+    "adjacent_js_penalty", "majority_filter", "viterbi_decode",
     # crowd
     "dawid_skene", "majority_vote", "DawidSkeneResult",
     # lm

@@ -20,6 +20,7 @@ from ._scoring import (bayes_decision, brier_score, code_length_bits, cost_thres
                        expected_calibration_error, log_score, reliability_curve)
 from ._energy import energy_score, ood_metrics
 from ._coding import huffman_code_lengths, quantize_probs
+from ._decoding import majority_filter, viterbi_decode
 
 __all__ = [
     "cross_entropy", "binary_cross_entropy", "entropy", "kl_divergence", "js_divergence",
@@ -34,5 +35,5 @@ __all__ = [
     "mixed_reconstruction_loss",
     "log_score", "brier_score", "code_length_bits", "expected_calibration_error", "reliability_curve", "bayes_decision", "cost_threshold",
     "energy_score", "ood_metrics",
-    "quantize_probs", "huffman_code_lengths",
+    "quantize_probs", "huffman_code_lengths", "majority_filter", "viterbi_decode",
 ]
