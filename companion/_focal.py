@@ -56,7 +56,8 @@ def focal_loss(logits, target, *, gamma=2.0, alpha=None, ignore_index=-100, redu
     Example:
         >>> import torch
         >>> from companion import focal_loss, cross_entropy
-        >>> z, y = torch.tensor([[3.0, 0.0, 0.0], [0.0, 1.0, 0.0]]), torch.tensor([0, 1])
+        >>> z = torch.tensor([[3.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+        >>> y = torch.tensor([0, 1])
         >>> round(focal_loss(z, y, gamma=2.0).item(), 4)
         0.0499
         >>> bool(torch.isclose(focal_loss(z, y, gamma=0.0), cross_entropy(z, y)))

@@ -56,7 +56,8 @@ def info_nce(query, key, *, negatives=None, temperature=0.1, reduction="mean"):
         >>> import torch
         >>> from companion import info_nce
         >>> q = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
-        >>> round(info_nce(q, q, temperature=0.5).item(), 4)  # keys equal to their queries
+        >>> # keys equal to their queries
+        >>> round(info_nce(q, q, temperature=0.5).item(), 4)
         0.6
 
     References:

@@ -71,7 +71,8 @@ def cross_entropy(logits, target, *, weight=None, label_smoothing=0.0, ignore_in
         >>> logits = torch.tensor([[2.0, 0.0, -1.0], [0.0, 0.0, 0.0]])
         >>> round(cross_entropy(logits, torch.tensor([0, 2])).item(), 4)
         0.6342
-        >>> round(cross_entropy(logits, torch.tensor([0, 2]), label_smoothing=0.1).item(), 4)
+        >>> loss = cross_entropy(logits, torch.tensor([0, 2]), label_smoothing=0.1)
+        >>> round(loss.item(), 4)
         0.7176
 
     References:

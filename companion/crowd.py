@@ -231,7 +231,8 @@ def dawid_skene(annotations=None, num_classes=None, *, items=None, annotators=No
     Example:
         >>> import torch
         >>> from companion import dawid_skene
-        >>> votes = torch.tensor([[0, 0, 1], [1, 1, 1], [0, 0, 0], [1, 0, 1], [0, -1, 1]])
+        >>> votes = torch.tensor([[0, 0, 1], [1, 1, 1], [0, 0, 0],
+        ...                       [1, 0, 1], [0, -1, 1]])
         >>> result = dawid_skene(votes, 2)
         >>> result.posteriors.argmax(-1).tolist(), result.n_iter < 100
         ([0, 1, 0, 1, 0], True)

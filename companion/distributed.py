@@ -273,7 +273,8 @@ def vocab_parallel_cross_entropy(local_logits, target, *, label_smoothing: float
         >>> import torch, companion
         >>> from companion.distributed import vocab_parallel_cross_entropy
         >>> z, y = torch.randn(4, 10, dtype=torch.float64), torch.tensor([1, 9, 0, 3])
-        >>> torch.allclose(vocab_parallel_cross_entropy(z, y), companion.cross_entropy(z, y))
+        >>> ours = vocab_parallel_cross_entropy(z, y)
+        >>> torch.allclose(ours, companion.cross_entropy(z, y))
         True
 
     References:
@@ -446,7 +447,8 @@ def vocab_parallel_linear_cross_entropy(hidden, local_weight, target, *, local_b
     Example:
         >>> import torch, companion
         >>> from companion.distributed import vocab_parallel_linear_cross_entropy
-        >>> h, W = torch.randn(6, 4, dtype=torch.float64), torch.randn(9, 4, dtype=torch.float64)
+        >>> h = torch.randn(6, 4, dtype=torch.float64)
+        >>> W = torch.randn(9, 4, dtype=torch.float64)
         >>> y = torch.tensor([0, 8, 3, 3, 1, 5])
         >>> ours = vocab_parallel_linear_cross_entropy(h, W, y, chunk_size=4)
         >>> torch.allclose(ours, companion.cross_entropy(h @ W.T, y))

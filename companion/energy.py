@@ -43,7 +43,8 @@ def energy_score(logits, *, temperature=1.0):
         >>> import torch
         >>> from companion import energy_score
         >>> z = torch.tensor([[5.0, 0.0, 0.0], [0.5, 0.4, 0.6]])
-        >>> [round(v, 4) for v in energy_score(z).tolist()]  # confident input: lower energy
+        >>> # the confident input has the lower energy
+        >>> [round(v, 4) for v in energy_score(z).tolist()]
         [-5.0134, -1.6019]
 
     References:
@@ -105,7 +106,9 @@ def ood_metrics(score_in, score_out):
     Example:
         >>> import torch
         >>> from companion import ood_metrics
-        >>> m = ood_metrics(torch.tensor([3.0, 2.0, 2.0, 1.0]), torch.tensor([2.0, 0.0, -1.0]))
+        >>> inside = torch.tensor([3.0, 2.0, 2.0, 1.0])
+        >>> outside = torch.tensor([2.0, 0.0, -1.0])
+        >>> m = ood_metrics(inside, outside)
         >>> round(m["auroc"], 4), round(m["fpr_at_95_tpr"], 4)
         (0.8333, 0.3333)
 

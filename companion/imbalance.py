@@ -76,7 +76,8 @@ def class_weights(counts, scheme="inverse", *, beta=0.999, normalize=True):
         >>> w = class_weights(torch.tensor([900.0, 90.0, 10.0]))
         >>> [round(v, 4) for v in w.tolist()]
         [0.0297, 0.297, 2.6733]
-        >>> [round(v, 4) for v in class_weights([900, 90, 10], normalize=False).tolist()]
+        >>> w = class_weights([900, 90, 10], normalize=False)
+        >>> [round(v, 4) for v in w.tolist()]
         [0.0011, 0.0111, 0.1]
 
     References:
@@ -233,7 +234,9 @@ def logit_adjusted_cross_entropy(logits, target, priors, *, tau=1.0, reduction="
         >>> import torch
         >>> from companion import logit_adjusted_cross_entropy
         >>> z = torch.zeros(1, 2)
-        >>> round(logit_adjusted_cross_entropy(z, torch.tensor([1]), torch.tensor([0.9, 0.1])).item(), 4)
+        >>> priors = torch.tensor([0.9, 0.1])
+        >>> loss = logit_adjusted_cross_entropy(z, torch.tensor([1]), priors)
+        >>> round(loss.item(), 4)
         2.3026
 
     References:

@@ -124,7 +124,8 @@ def gradient_cosine(loss_a, loss_b, params):
         >>> import torch
         >>> from companion import gradient_cosine
         >>> w = torch.tensor([1.0, 2.0], requires_grad=True)
-        >>> round(gradient_cosine((w ** 2).sum(), -w.sum(), [w]).item(), 4)  # (2, 4) vs (-1, -1)
+        >>> # gradients (2, 4) and (-1, -1)
+        >>> round(gradient_cosine((w ** 2).sum(), -w.sum(), [w]).item(), 4)
         -0.9487
 
     References:

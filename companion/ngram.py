@@ -68,7 +68,8 @@ class NGramLM:
         >>> logp = lm.log_probs([0, 1, 0])       # (3, 3): one row per position
         >>> torch.allclose(logp.exp().sum(1), torch.ones(3, dtype=torch.float64))
         True
-        >>> round(logp[1, 1].exp().item(), 4)      # q(1 | 0): "1" followed "0" twice in three
+        >>> # q(1 | 0): "1" followed "0" twice in three
+        >>> round(logp[1, 1].exp().item(), 4)
         0.5833
 
     References:

@@ -166,7 +166,8 @@ def code_length_bits(probs, target):
         >>> import torch
         >>> from companion import code_length_bits
         >>> q = torch.tensor([[0.5, 0.25, 0.25]])
-        >>> [round(v, 4) for v in code_length_bits(q.expand(3, 3), torch.tensor([0, 1, 2])).tolist()]
+        >>> bits = code_length_bits(q.expand(3, 3), torch.tensor([0, 1, 2]))
+        >>> [round(v, 4) for v in bits.tolist()]
         [1.0, 2.0, 2.0]
 
     References:
@@ -245,7 +246,8 @@ def expected_calibration_error(probs, target, *, n_bins=15, class_index=None):
         >>> import torch
         >>> from companion import expected_calibration_error
         >>> q = torch.tensor([[0.9, 0.1], [0.9, 0.1], [0.6, 0.4], [0.3, 0.7]])
-        >>> round(expected_calibration_error(q, torch.tensor([0, 1, 0, 1]), n_bins=10).item(), 4)
+        >>> ece = expected_calibration_error(q, torch.tensor([0, 1, 0, 1]), n_bins=10)
+        >>> round(ece.item(), 4)
         0.375
 
     References:

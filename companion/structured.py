@@ -438,7 +438,8 @@ def adjacent_js_penalty(logits, *, mask=None):
         >>> import torch
         >>> from companion import adjacent_js_penalty
         >>> z = 20.0 * torch.eye(3)[torch.tensor([[0, 0, 1, 0]])]  # confident C-C-H-C
-        >>> round(adjacent_js_penalty(z).item(), 4)  # two of three pairs switch: (2/3) log 2
+        >>> # two of three pairs switch: (2/3) log 2
+        >>> round(adjacent_js_penalty(z).item(), 4)
         0.4621
 
     References:

@@ -84,10 +84,12 @@ def mixed_reconstruction_loss(outputs, batch, spec):
     Example:
         >>> import torch
         >>> from companion import mixed_reconstruction_loss
-        >>> batch = torch.tensor([[1.0, 0.5, 0.0, 1.0, 0.0]])  # binary, real, 3-way one-hot
+        >>> # a binary column, a real one and a 3-way one-hot group
+        >>> batch = torch.tensor([[1.0, 0.5, 0.0, 1.0, 0.0]])
         >>> outputs = torch.tensor([[2.0, 0.0, 0.0, 1.0, 0.0]])
         >>> spec = {"binary": [0], "continuous": [1], "categorical": [[2, 3, 4]]}
-        >>> {k: round(v.item(), 4) for k, v in mixed_reconstruction_loss(outputs, batch, spec).items()}
+        >>> parts = mixed_reconstruction_loss(outputs, batch, spec)
+        >>> {k: round(v.item(), 4) for k, v in parts.items()}
         {'binary': 0.1269, 'continuous': 0.125, 'categorical': 0.5514, 'total': 0.8034}
 
     References:

@@ -211,7 +211,8 @@ def mixup(x, y, alpha, *, generator=None):
         >>> x = torch.tensor([[0.0], [1.0]])
         >>> y = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
         >>> xm, ym, lam = mixup(x, y, 0.4, generator=torch.Generator().manual_seed(0))
-        >>> bool(torch.allclose(xm[:, 0], ym[:, 1]))  # here x is the class-1 probability
+        >>> # here x is the class-1 probability
+        >>> bool(torch.allclose(xm[:, 0], ym[:, 1]))
         True
 
     References:

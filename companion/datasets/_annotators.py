@@ -27,11 +27,12 @@ def annotator_confusion(kind, num_classes, *, accuracy=None, label=None, dtype=N
 
     .. math::
 
-        \text{symmetric: } \theta_{kl} = r\,[l = k] + \tfrac{1 - r}{K - 1}\,[l \ne k], \qquad
-        \text{flip: } \theta_{kl} = r\,[l = k] + (1 - r)\,[l = k + 1 \bmod K],
-
-        \text{constant: } \theta_{kl} = [l = c], \qquad
+        \begin{aligned}
+        \text{symmetric: } \theta_{kl} &= r\,[l = k] + \tfrac{1 - r}{K - 1}\,[l \ne k],\\
+        \text{flip: } \theta_{kl} &= r\,[l = k] + (1 - r)\,[l = k + 1 \bmod K],\\
+        \text{constant: } \theta_{kl} &= [l = c], \qquad
         \text{uniform: } \theta_{kl} = 1/K.
+        \end{aligned}
 
     ``"symmetric"`` with a high accuracy :math:`r` is an expert, with a low one a noisy worker;
     ``"flip"`` with a small :math:`r` is an adversary (or a worker who misread the

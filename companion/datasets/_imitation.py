@@ -37,7 +37,8 @@ class Corridor:
         >>> states, actions = env.expert_data(4, 10, seed=0)
         >>> tuple(states.shape), sorted(set(actions.tolist())) <= [0, 1, 2]
         ((40,), True)
-        >>> float(env.rollout(env.expert_action, 8, 20, seed=0).sum())  # the expert costs nothing
+        >>> # the expert costs nothing
+        >>> float(env.rollout(env.expert_action, 8, 20, seed=0).sum())
         0.0
 
     References:

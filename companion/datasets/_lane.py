@@ -43,9 +43,11 @@ class LaneKeeping:
         >>> from companion.datasets import LaneKeeping
         >>> env = LaneKeeping(max_offset=3, sensor_noise=0.05)
         >>> traj = env.rollout("expert", 4, 10, seed=0)
-        >>> tuple(traj["cost"].shape), float(traj["cost"].sum())  # the expert costs nothing
+        >>> # the expert costs nothing
+        >>> tuple(traj["cost"].shape), float(traj["cost"].sum())
         ((4, 10), 0.0)
-        >>> follow = lambda offset, observed: observed + 1    # steer with the observed bend
+        >>> # steer with the observed bend
+        >>> follow = lambda offset, observed: observed + 1
         >>> float(env.rollout(follow, 500, 10, seed=0)["cost"].mean()) > 0
         True
 
