@@ -747,10 +747,12 @@ class DawidSkene(Case):
                 num_annotators=s["annotators"], max_iter=s["iters"], tol=0.0)
             return None
         out = {"companion": ours}
+        if self.peer != "crowdkit":  # the scale case: the companion alone
+            return out
         crowdkit = optional("crowdkit")
         if crowdkit is None:
             self._missing("crowd-kit")
-        elif self.peer == "crowdkit":
+        else:
             import pandas as pd
             from crowdkit.aggregation import DawidSkene as CKDawidSkene
             df = pd.DataFrame({"task": i.numpy(), "worker": a.numpy(), "label": lab.numpy()})
