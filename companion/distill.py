@@ -67,7 +67,7 @@ def distillation_loss(student_logits, teacher_logits, *, temperature=1.0, scale_
 
         \begin{aligned}
         \ell &= -c\,\sum_k p^{T}_k(z^{t}) \log p^{T}_k(z^{s}),
-        \qquad c = T^2 \text{ if ``scale_by_t2`` else } 1,\\
+        \qquad c = T^2 \text{ if } \texttt{scale\_by\_t2} \text{ else } 1,\\
         \frac{\partial \ell}{\partial z^{s}_k} &= \frac{c}{T}\bigl(p^T_k(z^s) - p^T_k(z^t)\bigr)
         \end{aligned}
 
