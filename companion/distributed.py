@@ -175,36 +175,74 @@ def _vocab_offsets(local_v: int, device, group) -> tuple[int, int]:
     return sum(sizes[:rank]), sum(sizes)
 
 
+def _row_pieces(z, t, counted, start, vocab, smoothing, group):
+    """Global per-row lse, target logit and (with smoothing) logit sum from a local slice."""
+    n, v_r = z.shape
+    m = z.max(dim=1).values if v_r else torch.full((n,), -torch.inf, dtype=z.dtype,
+                                                     device=z.device)
+    m = _all_reduce(m.clone(), dist.ReduceOp.MAX, group)
+    m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
+    sum_exp = _all_reduce((z - m.unsqueeze(1)).exp().sum(dim=1), dist.ReduceOp.SUM, group)
+    lse = m + sum_exp.log()
+    local_t = t - start
+    mine = counted & (local_t >= 0) & (local_t < v_r)
+    safe = torch.where(mine, local_t, torch.zeros_like(local_t))
+    z_t = (z.gather(1, safe.unsqueeze(1)).squeeze(1) if v_r else
+           torch.zeros(n, dtype=z.dtype, device=z.device))
+    z_t = _all_reduce(torch.where(mine, z_t, torch.zeros_like(z_t)), dist.ReduceOp.SUM, group)
+    loss = lse - z_t
+    if smoothing:
+        sum_z = _all_reduce(z.sum(dim=1), dist.ReduceOp.SUM, group)
+        loss = (1 - smoothing) * loss + smoothing * (lse - sum_z / vocab)
+    return torch.where(counted, loss, torch.zeros_like(loss)), lse, safe, mine
+
+
+def _slice_grad_(z, lse, safe, mine, smoothing, vocab):
+    """z <- softmax(z) - (1 - a) onehot - a / V on this slice, in place (z: the local logits)."""
+    g = z.sub_(lse.unsqueeze(1)).exp_()
+    if smoothing:
+        g.sub_(smoothing / vocab)
+    if g.shape[1]:
+        hit = torch.where(mine, torch.full_like(lse, -(1.0 - smoothing)), torch.zeros_like(lse))
+        g.scatter_add_(1, safe.unsqueeze(1), hit.unsqueeze(1))
+    return g
+
+
+def _check_options(reduction, label_smoothing):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)):
+        raise TypeError(f"label_smoothing must be a number, got {type(label_smoothing).__name__}")
+    if not 0.0 <= float(label_smoothing) <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+
+
+def _counted_in_vocab(t, ignore_index, vocab):
+    """The counted tokens; a counted target outside [0, V) is an error."""
+    counted = t != ignore_index
+    bad = counted & ((t < 0) | (t >= vocab))
+    if bool(bad.any()):
+        raise ValueError(f"target has class index {int(t[bad][0])} but the vocabulary has "
+                         f"{vocab} classes across the group")
+    return counted
+
+
+def _reduce(loss, counted, shape, reduction, dtype):
+    if reduction == "none":
+        return loss.reshape(shape).to(dtype)
+    total = loss.sum()
+    if reduction == "sum":
+        return total.to(dtype)
+    return (total / counted.sum().clamp_min(1)).to(dtype)
+
+
 class _VocabParallelCE(torch.autograd.Function):
     """Per-row loss from the local logit slice; backward needs no communication."""
 
     @staticmethod
     def forward(ctx, z, target, counted, start, vocab, smoothing, group):
         # z: (n, V_r) float32/64 local logits; target: (n,) global indices (ignored rows: any)
-        n, v_r = z.shape
-        # 1. the row maximum over the whole vocabulary (for a stable sum of exponentials)
-        m = z.max(dim=1).values if v_r else torch.full((n,), -torch.inf, dtype=z.dtype,
-                                                         device=z.device)
-        m = _all_reduce(m.clone(), dist.ReduceOp.MAX, group)
-        m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
-        # 2. the sum of exp(z - m) over the whole vocabulary, then lse = m + log(sum)
-        shifted = z - m.unsqueeze(1)
-        sum_exp = _all_reduce(shifted.exp().sum(dim=1), dist.ReduceOp.SUM, group)
-        lse = m + sum_exp.log()
-        # 3. the target's logit, held by exactly one rank (0 from the others)
-        local_t = target - start
-        mine = counted & (local_t >= 0) & (local_t < v_r)
-        safe = torch.where(mine, local_t, torch.zeros_like(local_t))
-        z_t = torch.where(mine, z.gather(1, safe.unsqueeze(1)).squeeze(1) if v_r else
-                          torch.zeros(n, dtype=z.dtype, device=z.device),
-                          torch.zeros((), dtype=z.dtype, device=z.device))
-        z_t = _all_reduce(z_t, dist.ReduceOp.SUM, group)
-        loss = lse - z_t
-        if smoothing:
-            # uniform smoothing: alpha * (lse - mean_k z_k), the mean over the full vocabulary
-            sum_z = _all_reduce(z.sum(dim=1), dist.ReduceOp.SUM, group)
-            loss = (1 - smoothing) * loss + smoothing * (lse - sum_z / vocab)
-        loss = torch.where(counted, loss, torch.zeros_like(loss))
+        loss, lse, safe, mine = _row_pieces(z, target, counted, start, vocab, smoothing, group)
         ctx.save_for_backward(z, lse, safe, mine, counted)
         ctx.smoothing, ctx.vocab = smoothing, vocab
         return loss
@@ -215,17 +253,9 @@ class _VocabParallelCE(torch.autograd.Function):
             raise RuntimeError("vocab_parallel_cross_entropy does not support double backward "
                                "(create_graph=True): its gradient is computed in closed form")
         z, lse, safe, mine, counted = ctx.saved_tensors
-        # d loss_n / d z_nk = softmax_k - (1 - alpha) [k = y_n] - alpha / V, on this slice
         g = torch.where(counted, grad_loss, torch.zeros_like(grad_loss)).unsqueeze(1)
-        grad = (z - lse.unsqueeze(1)).exp_()
-        if ctx.smoothing:
-            grad.sub_(ctx.smoothing / ctx.vocab)
-        if z.shape[1]:
-            hit = torch.where(mine, torch.full_like(lse, -(1.0 - ctx.smoothing)),
-                              torch.zeros_like(lse))
-            grad.scatter_add_(1, safe.unsqueeze(1), hit.unsqueeze(1))
-        grad.mul_(g)
-        return grad, None, None, None, None, None, None
+        return (_slice_grad_(z.clone(), lse, safe, mine, ctx.smoothing, ctx.vocab).mul_(g),
+                None, None, None, None, None, None)
 
 
 def vocab_parallel_cross_entropy(local_logits, target, *, label_smoothing: float = 0.0,
@@ -297,55 +327,18 @@ def vocab_parallel_cross_entropy(local_logits, target, *, label_smoothing: float
     if target.device != local_logits.device:
         raise ValueError(f"target is on {target.device} but local_logits are on "
                          f"{local_logits.device}")
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)):
-        raise TypeError(f"label_smoothing must be a number, got {type(label_smoothing).__name__}")
-    if not 0.0 <= float(label_smoothing) <= 1.0:
-        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+    _check_options(reduction, label_smoothing)
     dtype = local_logits.dtype
     work = torch.float32 if dtype in (torch.float16, torch.bfloat16) else dtype
     v_r = local_logits.shape[-1]
     z = local_logits.reshape(-1, v_r).to(work)
     t = target.reshape(-1)
     start, vocab = _vocab_offsets(v_r, z.device, group)
-    counted = t != ignore_index
-    bad = counted & ((t < 0) | (t >= vocab))
-    if bool(bad.any()):
-        raise ValueError(f"target has class index {int(t[bad][0])} but the vocabulary has "
-                         f"{vocab} classes across the group")
+    counted = _counted_in_vocab(t, ignore_index, vocab)
     if vocab == 0:
         raise ValueError("the vocabulary is empty on every rank")
     loss = _VocabParallelCE.apply(z, t, counted, start, vocab, float(label_smoothing), group)
-    if reduction == "none":
-        return loss.reshape(target.shape).to(dtype)
-    total = loss.sum()
-    if reduction == "sum":
-        return total.to(dtype)
-    count = counted.sum()
-    return (total / count.clamp_min(1)).to(dtype)
-
-
-def _row_pieces(z, t, counted, start, vocab, smoothing, group):
-    """Global per-row lse, target logit and (with smoothing) logit sum from a local slice."""
-    n, v_r = z.shape
-    m = z.max(dim=1).values if v_r else torch.full((n,), -torch.inf, dtype=z.dtype,
-                                                     device=z.device)
-    m = _all_reduce(m.clone(), dist.ReduceOp.MAX, group)
-    m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
-    sum_exp = _all_reduce((z - m.unsqueeze(1)).exp().sum(dim=1), dist.ReduceOp.SUM, group)
-    lse = m + sum_exp.log()
-    local_t = t - start
-    mine = counted & (local_t >= 0) & (local_t < v_r)
-    safe = torch.where(mine, local_t, torch.zeros_like(local_t))
-    z_t = (z.gather(1, safe.unsqueeze(1)).squeeze(1) if v_r else
-           torch.zeros(n, dtype=z.dtype, device=z.device))
-    z_t = _all_reduce(torch.where(mine, z_t, torch.zeros_like(z_t)), dist.ReduceOp.SUM, group)
-    loss = lse - z_t
-    if smoothing:
-        sum_z = _all_reduce(z.sum(dim=1), dist.ReduceOp.SUM, group)
-        loss = (1 - smoothing) * loss + smoothing * (lse - sum_z / vocab)
-    return torch.where(counted, loss, torch.zeros_like(loss)), lse, safe, mine
+    return _reduce(loss, counted, target.shape, reduction, dtype)
 
 
 def _linear_chunks(h, w, b, t, counted, start, vocab, smoothing, chunk_size, group,
@@ -367,13 +360,7 @@ def _linear_chunks(h, w, b, t, counted, start, vocab, smoothing, chunk_size, gro
         if row_scale is None:
             continue
         # G = r_n (softmax - (1 - a) onehot - a / V) on this slice of the vocabulary
-        g = z.sub_(lse.unsqueeze(1)).exp_()
-        if smoothing:
-            g.sub_(smoothing / vocab)
-        if g.shape[1]:
-            hit = torch.where(mine, torch.full_like(lse, -(1.0 - smoothing)),
-                              torch.zeros_like(lse))
-            g.scatter_add_(1, safe.unsqueeze(1), hit.unsqueeze(1))
+        g = _slice_grad_(z, lse, safe, mine, smoothing, vocab)
         r = torch.where(counted[lo:hi], row_scale[lo:hi], torch.zeros_like(lse))
         g.mul_(r.unsqueeze(1))
         if need_w:
@@ -479,12 +466,7 @@ def vocab_parallel_linear_cross_entropy(hidden, local_weight, target, *, local_b
                          f"{tuple(hidden.shape[:-1])}")
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size <= 0:
         raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)):
-        raise TypeError(f"label_smoothing must be a number, got {type(label_smoothing).__name__}")
-    if not 0.0 <= float(label_smoothing) <= 1.0:
-        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+    _check_options(reduction, label_smoothing)
     dtype = hidden.dtype
     work = torch.float32 if dtype in (torch.float16, torch.bfloat16) else dtype
     h = hidden.reshape(-1, hidden.shape[-1]).to(work)
@@ -492,16 +474,7 @@ def vocab_parallel_linear_cross_entropy(hidden, local_weight, target, *, local_b
     b = None if local_bias is None else local_bias.to(work)
     t = target.reshape(-1)
     start, vocab = _vocab_offsets(w.shape[0], h.device, group)
-    counted = t != ignore_index
-    bad = counted & ((t < 0) | (t >= vocab))
-    if bool(bad.any()):
-        raise ValueError(f"target has class index {int(t[bad][0])} but the vocabulary has "
-                         f"{vocab} classes across the group")
+    counted = _counted_in_vocab(t, ignore_index, vocab)
     loss = _VocabParallelLinearCE.apply(h, w, b, t, counted, start, vocab,
                                         float(label_smoothing), chunk_size, group)
-    if reduction == "none":
-        return loss.reshape(target.shape).to(dtype)
-    total = loss.sum()
-    if reduction == "sum":
-        return total.to(dtype)
-    return (total / counted.sum().clamp_min(1)).to(dtype)
+    return _reduce(loss, counted, target.shape, reduction, dtype)
