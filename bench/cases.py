@@ -255,6 +255,45 @@ class VocabParallelCE(CEHard):
                 "torch": _step(lambda: F.cross_entropy(z, y), z)}
 
 
+class VocabParallelRank(Case):
+    """One rank of a vocabulary-parallel output layer, against gathering the logits there.
+
+    Rank r of R holds an (N, V/R) slice of the logits. ``companion`` is what that rank does
+    with ``vocab_parallel_cross_entropy``: its slice only (in one process the three
+    all-reduces of N numbers each are no-ops, so the rank's own work and memory are measured).
+    ``gather`` is the alternative: the rank all-gathers the other R - 1 slices (given here as
+    inputs, as received buffers would be), forms the (N, V) logits and calls F.cross_entropy,
+    backpropagating into its own slice. The two compute different losses (a slice's vs the
+    full vocabulary's), so no agreement is checked; what is compared is the cost per rank.
+    """
+    name = "vocab_parallel_rank"
+    title = "Vocabulary-parallel, one of R={world} ranks: N={n}, V={v}"
+    peer = "gather"
+    agree: set = set()
+    full = dict(n=2048, v=128256, world=8)
+    smoke = dict(n=64, v=1000, world=4)
+    repeats = 3
+
+    def __init__(self, **size):
+        super().__init__(**size)
+        g = _gen(0)
+        n, v, world = size["n"], size["v"], size["world"]
+        local = -(-v // world)
+        self.local = torch.randn(n, local, generator=g).requires_grad_()
+        self.others = [torch.randn(n, local, generator=g) for _ in range(world - 1)]
+        self.target_local = torch.randint(local, (n,), generator=g)
+        self.target_global = torch.randint(local * world, (n,), generator=g)
+
+    def impls(self):
+        z, others = self.local, self.others
+        y_local, y_global = self.target_local, self.target_global
+        return {
+            "companion": _step(lambda: vocab_parallel_cross_entropy(z, y_local), z),
+            "gather": _step(lambda: F.cross_entropy(torch.cat([z, *others], dim=1), y_global),
+                            z),
+        }
+
+
 class LogitAdjusted(CEHard):
     name = "logit_adjusted_ce"
     title = "Logit-adjusted cross-entropy (τ = 1), {n} × {k}"
@@ -799,6 +838,7 @@ class DawidSkeneScale(DawidSkene):
 
 
 CASE_LIST = (LinearCE, LinearCELlama, CEHard, CESoft, CESmoothing, CEWeighted, VocabParallelCE,
+             VocabParallelRank,
              LogitAdjusted, Focal, FocalLargeK, BinaryFocal, BCE, Multilabel, Distillation,
              Hierarchical, AdjacentJS, InfoNCE, NTXent, MixedReconstruction, Entropy, KL, JS,
              LogScore, BrierScore, EnergyScore, DawidSkene, DawidSkeneScale)
@@ -823,6 +863,7 @@ SIZES["smoke"]["scaling_n"] = dict(v=512, h=16, chunk=32, rows=[32, 64])
 #: case's verify() (named by numerator) >= / <= threshold.
 TARGETS = [
     ("linear CE peak memory vs torch chunked", "linear_ce", "peak", "companion", "torch_chunked", 1.0),
+    ("vocabulary-parallel peak memory per rank vs gathering the logits", "vocab_parallel_rank", "peak", "companion", "gather", 0.25),
     ("linear CE peak memory vs naive", "linear_ce", "peak", "companion", "naive", 0.25),
     ("linear CE time vs torch chunked", "linear_ce", "time", "companion", "torch_chunked", 0.90),
     ("linear CE time vs its three matrix products", "linear_ce", "time", "companion", "floor", 1.05),
