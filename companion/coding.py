@@ -17,6 +17,8 @@ See also: Chapter 16, compression and minimum description length.
 """
 from __future__ import annotations
 
+import bisect
+
 import heapq
 import itertools
 from collections.abc import Sequence
@@ -272,19 +274,16 @@ class ArithmeticDecoder:
 
     def decode(self, freqs: Sequence[int]) -> int:
         """Decode one symbol coded with the frequency table ``freqs``."""
-        cum = _table(freqs)
+        return self._decode_cumulative(_table(freqs))
+
+    def _decode_cumulative(self, cum) -> int:
+        """Decode one symbol from a cumulative table (``cum[0] = 0``, ``cum[-1]`` the total)."""
         total = cum[-1]
         target = self.decode_target(total)
-        # the symbol s with cum[s] <= target < cum[s + 1]
-        lo, hi = 0, len(cum) - 2
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if cum[mid] <= target:
-                lo = mid
-            else:
-                hi = mid - 1
-        self.consume(cum[lo], cum[lo + 1], total)
-        return lo
+        # the symbol s with cum[s] <= target < cum[s + 1] (target < total, so s <= len - 2)
+        symbol = bisect.bisect_right(cum, target) - 1
+        self.consume(cum[symbol], cum[symbol + 1], total)
+        return symbol
 
 
 def _tables(freqs, n):
@@ -363,17 +362,7 @@ def arithmetic_decode(data: bytes, num_bits: int, freqs, num_symbols: int) -> to
     dec = ArithmeticDecoder(data, num_bits)
     out = []
     for cum in tables:
-        total = cum[-1]
-        target = dec.decode_target(total)
-        lo, hi = 0, len(cum) - 2
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if cum[mid] <= target:
-                lo = mid
-            else:
-                hi = mid - 1
-        dec.consume(cum[lo], cum[lo + 1], total)
-        out.append(lo)
+        out.append(dec._decode_cumulative(cum))
     return torch.tensor(out, dtype=torch.int64)
 
 
