@@ -312,19 +312,105 @@ def _bce_reduced(z, y, pw, w, mask, reduction):
     return C.reduce(loss, reduction, _bce_denominator(z, mask))
 
 
+def _bce_elementwise_fast(z, y, pw, w, out=None, scratch=None):
+    """The value of _bce_elementwise with one exp and one log1p per element (no autograd).
+
+    softplus(z) = a + relu(z) and softplus(-z) = a + relu(-z) share a = log1p(exp(-|z|)), so
+    only a is transcendental. Without a pos_weight the loss is a + lerp(relu(z), relu(-z), y):
+    the lerp works from its nearer end, so the cancellation-free property of _bce_elementwise
+    is kept (at z >= 0 and y near 1 it computes 0 + (1 - y) z, and 1 - y is exact there).
+    Not for differentiation: |z| and relu have a kink at 0 whose one-sided derivatives torch
+    does not add up, so backward uses the closed form and double backward the composed form.
+
+    Two buffers of z's size (``out`` and ``scratch`` when given), everything else in place.
+    """
+    pos = torch.clamp_min(z, 0, out=out) if out is not None else torch.relu(z)
+    neg = torch.sub(pos, z, out=scratch) if scratch is not None else torch.sub(pos, z)
+    # neg is relu(-z), exactly: z - z = 0 for z >= 0, 0 - z for z < 0
+    if pw is None:
+        pos.lerp_(neg, y)
+        a = torch.abs(z, out=neg).neg_().exp_().log1p_()
+        loss = pos.add_(a)
+    else:
+        a = torch.abs(z).neg_().exp_().log1p_()
+        loss = pos.add_(a).lerp_(neg.add_(a).mul_(pw), y)
+    return loss if w is None else loss.mul_(w)
+
+
+#: Elements per block of the plain binary cross-entropy on the CPU: the block's logits, targets
+#: and two work buffers (1 MiB in float32) stay in the L2 cache through the chain of in-place
+#: steps, and no buffer of the batch's size is allocated (a fresh one costs about as much in
+#: page faults as the exp and the log1p).
+_BCE_BLOCK = 1 << 16
+
+
+def _bce_blocks(z):
+    """(start, stop) of the blocks of flattened z: one block on an accelerator."""
+    n = z.numel()
+    step = _BCE_BLOCK if z.device.type == "cpu" else max(n, 1)
+    return [(start, min(start + step, n)) for start in range(0, n, step)]
+
+
+def _bce_plain_forward(z, y, reduction):
+    """Binary cross-entropy without weights or a mask, block by block (see _BCE_BLOCK)."""
+    zf, yf = z.reshape(-1), y.reshape(-1)
+    blocks = _bce_blocks(zf)
+    rows = blocks[0][1] if blocks else 0
+    scratch = torch.empty(rows, dtype=z.dtype, device=z.device)
+    if reduction == "none":
+        out = torch.empty_like(zf)
+        for start, stop in blocks:
+            m = stop - start
+            _bce_elementwise_fast(zf[start:stop], yf[start:stop], None, None,
+                                  out=out[start:stop], scratch=scratch[:m])
+        return out.view(z.shape)
+    part = torch.empty_like(scratch)
+    sums = torch.zeros(len(blocks), dtype=z.dtype, device=z.device)
+    for i, (start, stop) in enumerate(blocks):
+        m = stop - start
+        loss = _bce_elementwise_fast(zf[start:stop], yf[start:stop], None, None,
+                                     out=part[:m], scratch=scratch[:m])
+        torch.sum(loss, dim=0, out=sums[i])
+    return C.reduce(sums, "sum") if reduction == "sum" else C.reduce(
+        sums, "mean", torch.tensor(float(zf.numel()), dtype=z.dtype, device=z.device))
+
+
+def _bce_plain_backward(z, y, grad_output, reduction):
+    """Closed-form gradient sigma(z) - y, times the reduction's scale, block by block."""
+    grad = torch.empty(z.shape, dtype=z.dtype, device=z.device)
+    gf, zf, yf = grad.view(-1), z.reshape(-1), y.reshape(-1)
+    if reduction == "none":
+        scale = grad_output.reshape(-1)
+    elif reduction == "mean":
+        scale = grad_output / zf.numel() if zf.numel() else grad_output
+    else:
+        scale = grad_output
+    for start, stop in _bce_blocks(zf):
+        g = torch.sigmoid(zf[start:stop], out=gf[start:stop]).sub_(yf[start:stop])
+        g.mul_(scale[start:stop] if reduction == "none" else scale)
+    return grad
+
+
 class _BinaryCrossEntropy(torch.autograd.Function):
     """Binary cross-entropy with the closed-form gradient w [(1 + (beta - 1) y) sigma(z) - beta y].
 
     For beta = 1 the gradient is w (sigma(z) - y); with a pos_weight it is written as the lerp
     (1 - y) sigma(z) - y beta sigma(-z). Under ``create_graph=True`` backward differentiates the
-    composed form instead, so that higher derivatives stay available.
+    composed form instead, so that higher derivatives stay available. Without weights and a
+    mask, forward and backward run block by block (_bce_plain_forward, _bce_plain_backward).
     """
 
     @staticmethod
     def forward(ctx, z, y, pw, w, mask, reduction):
         ctx.save_for_backward(z, y, pw, w, mask)
         ctx.reduction = reduction
-        return _bce_reduced(z, y, pw, w, mask, reduction)
+        if pw is None and w is None and mask is None:
+            return _bce_plain_forward(z, y, reduction)
+        loss = _bce_elementwise_fast(z, y, pw, w)
+        if mask is None:
+            return C.reduce(loss, reduction)
+        loss = torch.where(mask, loss, torch.zeros_like(loss))
+        return C.reduce(loss, reduction, _bce_denominator(z, mask))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -334,6 +420,8 @@ class _BinaryCrossEntropy(torch.autograd.Function):
             loss = _bce_reduced(z, y, pw, w, mask, reduction)
             (grad,) = torch.autograd.grad(loss, z, grad_output, create_graph=True)
             return grad, None, None, None, None, None
+        if pw is None and w is None and mask is None:
+            return _bce_plain_backward(z, y, grad_output, reduction), None, None, None, None, None
         if pw is None:
             grad = torch.sigmoid(z).sub_(y)
         else:

@@ -197,6 +197,37 @@ def test_bce_equals_torch(use_pos, use_weight, reduction, device, gen):
                                torch.autograd.grad(theirs.sum(), z)[0], atol=1e-12, rtol=1e-12)
 
 
+@pytest.mark.parametrize("block", [7, 45, 1 << 16])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_bce_blocked_plain_path_equals_the_reference(block, reduction, gen, monkeypatch):
+    """Without weights or a mask the kernel runs block by block: ragged last blocks, a
+    non-contiguous batch and every reduction give the float64 reference and sigma(z) - y."""
+    from companion import core
+    monkeypatch.setattr(core, "_BCE_BLOCK", block)
+    z = rand(9, 5, gen=gen, scale=4.0).T.requires_grad_()  # (5, 9), not contiguous
+    y = torch.rand(9, 5, generator=gen, dtype=torch.float64).T
+    got = companion.binary_cross_entropy(z, y, reduction=reduction)
+    want = R.binary_cross_entropy(_np(z), _np(y), reduction=reduction)
+    np.testing.assert_allclose(_np(got), want, atol=1e-12, rtol=1e-12)
+    upstream = torch.rand(got.shape, generator=gen, dtype=torch.float64)
+    got.backward(upstream)
+    scale = upstream if reduction == "none" else upstream / (z.numel() if reduction == "mean" else 1)
+    torch.testing.assert_close(z.grad, (torch.sigmoid(z.detach()) - y) * scale)
+
+
+def test_bce_blocked_float32_over_several_blocks(gen):
+    n = 2 * (1 << 16) + 3
+    z = rand(n, gen=gen, scale=5.0).float()
+    y = (torch.rand(n, generator=gen) < 0.2).float()
+    want = R.binary_cross_entropy(_np(z).astype(np.float64), _np(y).astype(np.float64))
+    got = companion.binary_cross_entropy(z, y)
+    np.testing.assert_allclose(got.item(), want, rtol=1e-6)
+    np.testing.assert_allclose(_np(companion.binary_cross_entropy(z, y, reduction="none")),
+                               R.binary_cross_entropy(_np(z).astype(np.float64),
+                                                      _np(y).astype(np.float64), reduction="none"),
+                               rtol=1e-5, atol=1e-7)
+
+
 def test_bce_soft_target_gradient_is_sigmoid_minus_target(gen):
     z = rand(20, gen=gen).requires_grad_()
     y = torch.rand(20, generator=gen, dtype=torch.float64)
