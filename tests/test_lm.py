@@ -297,6 +297,30 @@ def test_lce_rows_whose_softmax_underflows(dtype):
         torch.testing.assert_close(a, b, atol=tol, rtol=tol)
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_lce_rows_with_large_or_very_negative_logits_are_exact(reduction, gen):
+    # rows whose logits sit near +45, +60, +100 (exp overflows without a shift), -45, -60,
+    # -200 (exp underflows to 0) share chunks with ordinary rows: value and gradients match
+    # the float64 composition in float64 and in float32
+    hidden = torch.randn(10, 4, generator=gen, dtype=torch.float64)
+    hidden[:, 0] = torch.tensor([1.0, 60.0, 0.0, 100.0, -60.0, 0.5, -200.0, 0.0, 45.0, -45.0],
+                                dtype=torch.float64)
+    weight = torch.randn(7, 4, generator=gen, dtype=torch.float64) * 0.05
+    weight[:, 0] = 1.0 + 0.01 * torch.arange(7, dtype=torch.float64)
+    target = torch.randint(7, (10,), generator=gen)
+    hidden.requires_grad_(), weight.requires_grad_()
+    want = _naive(hidden, weight, target, reduction=reduction)
+    want_grads = _grads(want, [hidden, weight])
+    for dtype, tol in ((torch.float64, 1e-12), (torch.float32, 1e-5)):
+        h = hidden.detach().to(dtype).requires_grad_()
+        w = weight.detach().to(dtype).requires_grad_()
+        got = companion.chunked_linear_cross_entropy(h, w, target, chunk_size=4,
+                                                     reduction=reduction)
+        torch.testing.assert_close(got.double(), want.detach(), atol=tol, rtol=tol)
+        for a, b in zip(_grads(got, [h, w]), want_grads):
+            torch.testing.assert_close(a.double(), b, atol=tol, rtol=tol)
+
+
 # ------------------------------------------------- the options LM trainers use (issue 15)
 
 def _naive_lce(h, w, y, b=None, *, class_weight=None, label_smoothing=0.0, z_loss_scale=0.0,
