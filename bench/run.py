@@ -282,6 +282,7 @@ _NAMES = {
     "naive": "naive `F.cross_entropy(h @ W.T, y)`",
     "floor": "its three matrix products alone, same chunks (floor)",
     "floor_unchunked": "the three matrix products at full size",
+    "floor_fresh": "the floor's products into buffers allocated in each call",
     "torchvision_formula": "torchvision's `sigmoid_focal_loss`, written out",
     "torchvision": "torchvision `sigmoid_focal_loss`",
     "torch": "`torch.nn.functional`",
@@ -394,6 +395,9 @@ def markdown(results: dict) -> str:
             if "floor_unchunked" in impls:
                 text += (f", and {c / impls['floor_unchunked']['time_ms']:.2f}× the time of the same "
                          "products done at full size (which needs the (N, V) buffer that chunking avoids)")
+            if "floor_fresh" in impls:
+                text += (f", and {c / impls['floor_fresh']['time_ms']:.2f}× the time of the floor's "
+                         "products into a chunk buffer and gradients allocated afresh in each call")
             lines += ["", text + "."]
         checks = entry.get("checks") or {}
         if checks:
