@@ -91,7 +91,6 @@ def cross_entropy(logits, target, *, weight=None, label_smoothing=0.0, ignore_in
     out_dtype = logits.dtype
     z = logits.to(C.compute_dtype(logits))
     w = None if weight is None else weight.to(z.dtype)
-    log_p = F.log_softmax(z, dim=-1)
 
     if target.is_floating_point():
         C.check_soft_target(logits, target)
@@ -99,9 +98,12 @@ def cross_entropy(logits, target, *, weight=None, label_smoothing=0.0, ignore_in
         if eps:
             t = t * (1.0 - eps) + eps / k
         c = t if w is None else t * w
-        loss = -(c * _masked_log_p(log_p, c)).sum(-1)
-        return C.reduce(loss, reduction).to(out_dtype)
+        if c.requires_grad and torch.is_grad_enabled():
+            # gradients reach the target or the weights through the composed form
+            return _soft_cross_entropy(F.log_softmax(z, dim=-1), c, reduction).to(out_dtype)
+        return _SoftCrossEntropy.apply(z, c, reduction).to(out_dtype)
 
+    log_p = F.log_softmax(z, dim=-1)
     C.check_hard_target(logits, target, ignore_index=ignore_index)
     valid = target != ignore_index
     safe = torch.where(valid, target, torch.zeros_like(target)).long()
@@ -117,6 +119,61 @@ def _masked_log_p(log_p, coef):
     finite log-probability (a soft target that requires grad) is kept.
     """
     return torch.where((coef == 0) & torch.isneginf(log_p), torch.zeros_like(log_p), log_p)
+
+
+def _soft_cross_entropy(log_p, c, reduction):
+    """Soft-target cross-entropy -sum_k c_k log p_k, composed of differentiable torch ops."""
+    return C.reduce(-(c * _masked_log_p(log_p, c)).sum(-1), reduction)
+
+
+def _row_dots(c, log_p):
+    """sum_k c_k log p_k of every row as a batched matrix product: no (..., K) temporary."""
+    k = c.shape[-1]
+    dots = torch.bmm(c.reshape(-1, 1, k), log_p.reshape(-1, k, 1))
+    return dots.reshape(c.shape[:-1])
+
+
+class _SoftCrossEntropy(torch.autograd.Function):
+    """Soft-target cross-entropy with the closed-form gradient (sum_k c_k) p - c.
+
+    The loss of row n is l_n = -sum_k c_nk log p_nk (c: the smoothed and weighted target), so
+    d l_n / d z_n = (sum_k c_nk) p_n - c_n. Forward keeps log p and takes each row's sum as a
+    dot product, backward writes exp(log p) once and finishes the gradient in place: one
+    buffer of the logits' size in each direction, where the composed form makes several. A
+    row holding 0 * log 0 (a class with no target mass and a -inf logit) comes out of the dot
+    product as NaN and is redone with the convention 0 log 0 = 0. Under ``create_graph=True``
+    backward differentiates the composed form instead.
+    """
+
+    @staticmethod
+    def forward(ctx, z, c, reduction):
+        log_p = F.log_softmax(z, dim=-1)
+        loss = _row_dots(c, log_p).neg_()
+        redo = torch.isnan(loss)
+        if bool(redo.any()):
+            loss[redo] = -(c[redo] * _masked_log_p(log_p[redo], c[redo])).sum(-1)
+        ctx.save_for_backward(z, c, log_p)
+        ctx.reduction = reduction
+        return C.reduce(loss, reduction)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        z, c, log_p = ctx.saved_tensors
+        reduction = ctx.reduction
+        if torch.is_grad_enabled():  # double backward: differentiate the composed form
+            loss = _soft_cross_entropy(F.log_softmax(z, dim=-1), c, reduction)
+            (grad,) = torch.autograd.grad(loss, z, grad_output, create_graph=True)
+            return grad, None, None
+        rows = log_p.shape[:-1]
+        g = grad_output
+        if reduction == "mean":
+            n = math.prod(rows)
+            g = g / n if n else torch.zeros_like(g)
+        g = g.expand(rows).unsqueeze(-1)
+        grad = torch.exp(log_p)                                   # p
+        grad.mul_(c.sum(-1, keepdim=True).mul_(g))                # (sum_k c_k) p, times g
+        grad.addcmul_(c, g, value=-1.0)                           # minus g c
+        return grad, None, None
 
 
 def _hard_cross_entropy(log_p, safe, valid, w, eps, reduction):

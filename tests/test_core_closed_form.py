@@ -52,3 +52,65 @@ def test_cross_entropy_closed_form_gradient_per_dtype(dtype, gen):
     (ref,) = torch.autograd.grad(F.cross_entropy(z32, y, weight=w.float(), label_smoothing=0.1), z32)
     assert ours.dtype == dtype
     torch.testing.assert_close(ours.float(), ref, atol=2 * torch.finfo(dtype).eps, rtol=0)
+
+
+# --------------------------------------------------------- soft targets: (sum_k c_k) p - c
+
+@pytest.mark.parametrize("use_weight,smoothing,reduction",
+                         list(itertools.product([False, True], [0.0, 0.2], ["mean", "sum", "none"])))
+def test_soft_cross_entropy_gradient_and_double_backward_match_torch(use_weight, smoothing,
+                                                                      reduction, gen):
+    # a batched, non-contiguous (B, T, K) input and an uneven upstream gradient
+    z = rand(5, 3, 4, gen=gen, scale=2.0).transpose(0, 1).requires_grad_()
+    t = torch.softmax(rand(3, 5, 4, gen=gen, scale=3.0), -1)
+    w = torch.rand(4, generator=gen, dtype=torch.float64) + 0.3 if use_weight else None
+    kw = dict(weight=w, label_smoothing=smoothing, reduction=reduction)
+    v = rand(3, 5, 4, gen=gen)
+
+    def grads(fn):
+        out = fn(z, t, **kw)
+        go = torch.ones_like(out) if out.dim() == 0 else torch.linspace(
+            0.5, 1.5, out.numel(), dtype=out.dtype).reshape(out.shape)
+        (g_first,) = torch.autograd.grad(out, z, go, retain_graph=True)  # the closed form
+        (g,) = torch.autograd.grad(out, z, go, create_graph=True)  # the composed form
+        return out, g_first, g, torch.autograd.grad((g * v).sum(), z)[0]
+
+    def torch_ce(a, b, **k):  # class axis 1 for torch
+        out = F.cross_entropy(a.movedim(-1, 1), b.movedim(-1, 1), **k)
+        return out
+    for ours, theirs in zip(grads(companion.cross_entropy), grads(torch_ce)):
+        torch.testing.assert_close(ours, theirs, atol=1e-12, rtol=1e-12)
+    assert torch.autograd.gradgradcheck(lambda a: companion.cross_entropy(a, t, **kw), (z,))
+
+
+def test_soft_cross_entropy_masked_class_keeps_zero_log_zero_and_its_gradient(gen):
+    # a -inf logit where the target has no mass: 0 log 0 = 0 in the loss (the dot product
+    # gives NaN there and the row is redone), and the gradient is the composed form's
+    z = rand(4, 5, gen=gen)
+    z[1, 2] = z[3, 0] = -float("inf")
+    t = torch.softmax(rand(4, 5, gen=gen), -1)
+    t[1, 2] = t[3, 0] = 0.0
+    t = t / t.sum(-1, keepdim=True)
+    z.requires_grad_()
+    loss = companion.cross_entropy(z, t, reduction="none")
+    log_p = torch.log_softmax(z.detach(), -1)
+    want = -(t * torch.where(t == 0, torch.zeros_like(log_p), log_p)).sum(-1)
+    torch.testing.assert_close(loss.detach(), want, atol=1e-12, rtol=1e-12)
+    (g,) = torch.autograd.grad(loss.sum(), z)
+    torch.testing.assert_close(g, torch.softmax(z.detach(), -1) * t.sum(-1, keepdim=True) - t,
+                               atol=1e-12, rtol=1e-12)
+
+
+def test_soft_cross_entropy_gradient_reaches_a_target_that_requires_grad(gen):
+    z = rand(3, 4, gen=gen).requires_grad_()
+    t = torch.softmax(rand(3, 4, gen=gen), -1).requires_grad_()
+    assert torch.autograd.gradcheck(lambda a, b: companion.cross_entropy(a, b), (z, t))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_soft_cross_entropy_empty_batch(reduction):
+    z = torch.zeros(0, 3, dtype=torch.float64, requires_grad=True)
+    out = companion.cross_entropy(z, torch.zeros(0, 3, dtype=torch.float64), reduction=reduction)
+    out.sum().backward()
+    assert out.shape == ((0,) if reduction == "none" else ()) and out.sum().item() == 0.0
+    assert z.grad.shape == (0, 3)
