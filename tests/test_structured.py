@@ -211,6 +211,20 @@ def test_flat_tree_is_plain_cross_entropy(gen):
     torch.testing.assert_close(companion.hierarchical_log_probs(z, flat), F.log_softmax(z, -1))
 
 
+def test_hierarchical_groups_of_unequal_size_listed_out_of_order(gen):
+    """Children listed before their parents and groups of sizes 3, 2 and 1: every node's
+    conditional log-probability is read from its own slot of the padded sibling groups."""
+    tree = Tree([-1, 4, 4, 0, 0, 0, 3, 3, 1])  # root: {3, 4, 5}; 4: {1, 2}; 3: {6, 7}; 1: {8}
+    z = rand(5, tree.num_nodes - 1, gen=gen, scale=2.0).requires_grad_()
+    t = randint(tree.num_leaves, 5, gen=gen)
+    np.testing.assert_allclose(_np(companion.hierarchical_log_probs(z, tree)),
+                               R.hierarchical_log_probs(_np(z), tree), atol=1e-12, rtol=1e-12)
+    np.testing.assert_allclose(_np(companion.hierarchical_cross_entropy(z, t, tree, reduction="none")),
+                               R.hierarchical_cross_entropy(_np(z), t.numpy(), tree, reduction="none"),
+                               atol=1e-12, rtol=1e-12)
+    assert torch.autograd.gradcheck(lambda a: companion.hierarchical_cross_entropy(a, t, tree), (z,))
+
+
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_hierarchical_gradcheck(reduction, tree, gen):
     z = rand(4, tree.num_nodes - 1, gen=gen).requires_grad_()
