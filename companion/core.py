@@ -593,12 +593,15 @@ def js_divergence(p_logits, q_logits, dim=-1):
 
     Symmetric, bounded by :math:`\log 2`. Each term uses
     :math:`\log p_k - \log m_k = -\log\bigl((1 + e^{d_k})/2\bigr)` with
-    :math:`d_k = \log q_k - \log p_k`, evaluated as ``log1p(expm1(d) / 2)`` near
-    :math:`d = 0`, so :math:`\mathrm{JS}(p, p) = 0` exactly and nearby distributions keep
+    :math:`d_k = \log q_k - \log p_k`, evaluated as
+    :math:`\max(d, 0) + \operatorname{log1p}(\operatorname{expm1}(-|d|)/2)`,
+    so :math:`\mathrm{JS}(p, p) = 0` exactly and nearby distributions keep
     their relative accuracy (subtracting :math:`\log m` from :math:`\log p` would leave a
     rounding error of the size of the logits). A logit may be ``-inf`` (a masked class):
     a class with zero mass under both distributions contributes 0. ``+inf`` or NaN logits
-    give NaN.
+    give NaN. The gradient is computed in closed form,
+    :math:`\tfrac12 p \odot (\log(p/m) - \mathrm{KL}(p\,\|\,m))` for the logits of
+    :math:`p` and likewise for :math:`q`; double backward differentiates the composed form.
 
     Example:
         >>> import torch
@@ -611,6 +614,14 @@ def js_divergence(p_logits, q_logits, dim=-1):
         Chapter 8 (a smoothness penalty for sequence labelling).
     """
     p, q, out = _pair(p_logits, q_logits)
+    if torch.is_grad_enabled() and (p.requires_grad or q.requires_grad):
+        return _JSDivergence.apply(p, q, dim).to(out)
+    with torch.no_grad():
+        return _js_parts(p, q, dim)[0].to(out)
+
+
+def _js_composed(p, q, dim):
+    """JS of two logit tensors, composed of differentiable torch ops (for double backward)."""
     log_p = F.log_softmax(p, dim=dim)
     log_q = F.log_softmax(q, dim=dim)
     prob_p, prob_q = log_p.exp(), log_q.exp()
@@ -621,4 +632,64 @@ def js_divergence(p_logits, q_logits, dim=-1):
     d_q = torch.where(prob_q > 0, -d, zero)
     kl_pm = -(prob_p * _log_half_one_plus_exp(d_p)).sum(dim)   # KL(p || m)
     kl_qm = -(prob_q * _log_half_one_plus_exp(d_q)).sum(dim)   # KL(q || m)
-    return (0.5 * (kl_pm + kl_qm) + 0.0).to(out)  # + 0.0 turns -0.0 into 0.0
+    return 0.5 * (kl_pm + kl_qm) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def _dot(a, b, dim):
+    """sum over ``dim`` of a * b; along the last axis as a batched product, no temporary."""
+    if dim in (-1, a.dim() - 1):
+        k = a.shape[-1]
+        return torch.bmm(a.reshape(-1, 1, k), b.reshape(-1, k, 1)).reshape(a.shape[:-1])
+    return (a * b).sum(dim)
+
+
+def _js_parts(p, q, dim):
+    """JS and, for backward, p, q, log(p/m), log(q/m) and the two KL(. || m), keepdim.
+
+    With d = log q - log p, log(p/m) = -log((1 + e^d)/2) = -(relu(d) + s) and
+    log(q/m) = -(relu(-d) + s), where s = log1p(expm1(-|d|) / 2) is shared by both: exact
+    near d = 0 (JS(p, p) = 0) and for large |d|. A class without mass gets 0 there.
+    """
+    log_p = F.log_softmax(p, dim=dim)
+    log_q = F.log_softmax(q, dim=dim)
+    d = log_q.sub(log_p)
+    prob_p, prob_q = log_p.exp_(), log_q.exp_()  # log_p, log_q are not needed any more
+    shared = torch.abs(d).neg_().expm1_().mul_(0.5).log1p_()
+    lr_p = torch.relu(d).add_(shared).neg_().masked_fill_(prob_p == 0, 0.0)
+    lr_q = d.neg_().relu_().add_(shared).neg_().masked_fill_(prob_q == 0, 0.0)
+    kl_pm, kl_qm = _dot(prob_p, lr_p, dim), _dot(prob_q, lr_q, dim)
+    js = (0.5 * (kl_pm + kl_qm)).add_(0.0)  # + 0.0 turns -0.0 into 0.0
+    return js, prob_p, prob_q, lr_p, lr_q, kl_pm.unsqueeze(dim), kl_qm.unsqueeze(dim)
+
+
+class _JSDivergence(torch.autograd.Function):
+    """JS with the closed-form gradient 0.5 p (log(p/m) - KL(p || m)) for p's logits.
+
+    d JS / d p_k = 0.5 log(p_k / m_k) (the +1s cancel since p_k + q_k = 2 m_k); through the
+    softmax this becomes 0.5 p (log(p/m) - sum_j p_j log(p_j/m_j)), and the same for q.
+    Under ``create_graph=True`` backward differentiates the composed form instead.
+    """
+
+    @staticmethod
+    def forward(ctx, p, q, dim):
+        js, *saved = _js_parts(p, q, dim)
+        ctx.save_for_backward(p, q, *saved)
+        ctx.dim = dim
+        return js
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        p, q, prob_p, prob_q, lr_p, lr_q, kl_pm, kl_qm = ctx.saved_tensors
+        dim = ctx.dim
+        if torch.is_grad_enabled():  # double backward: differentiate the composed form
+            wanted = [t for t, need in zip((p, q), ctx.needs_input_grad[:2]) if need]
+            grads = iter(torch.autograd.grad(_js_composed(p, q, dim), wanted, grad_output,
+                                             create_graph=True))
+            return (*(next(grads) if need else None for need in ctx.needs_input_grad[:2]), None)
+        g = (0.5 * grad_output).unsqueeze(dim)
+        grad_p = grad_q = None
+        if ctx.needs_input_grad[0]:
+            grad_p = torch.sub(lr_p, kl_pm).mul_(prob_p).mul_(g)
+        if ctx.needs_input_grad[1]:
+            grad_q = torch.sub(lr_q, kl_qm).mul_(prob_q).mul_(g)
+        return grad_p, grad_q, None

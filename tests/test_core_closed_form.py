@@ -4,6 +4,7 @@ over to the composed path (double backward, a class weight that requires grad)."
 from __future__ import annotations
 
 import itertools
+import math
 
 import pytest
 import torch
@@ -114,3 +115,44 @@ def test_soft_cross_entropy_empty_batch(reduction):
     out.sum().backward()
     assert out.shape == ((0,) if reduction == "none" else ()) and out.sum().item() == 0.0
     assert z.grad.shape == (0, 3)
+
+
+# ------------------------------------------------- Jensen-Shannon: 0.5 p (log(p/m) - KL(p||m))
+
+def _js_logaddexp(a, b, dim):
+    """An independent float64 composition: m from logaddexp, autograd for the gradient."""
+    la, lb = torch.log_softmax(a, dim), torch.log_softmax(b, dim)
+    m = torch.logaddexp(la, lb) - math.log(2.0)
+    return 0.5 * ((la.exp() * (la - m)).sum(dim) + (lb.exp() * (lb - m)).sum(dim))
+
+
+@pytest.mark.parametrize("dim", [-1, 0, 1])
+@pytest.mark.parametrize("which", ["both", "p", "q"])
+def test_js_divergence_closed_form_gradient_matches_a_composition(dim, which, gen):
+    a = rand(4, 5, 3, gen=gen, scale=2.0).requires_grad_(which in ("both", "p"))
+    b = rand(4, 5, 3, gen=gen, scale=2.0).requires_grad_(which in ("both", "q"))
+    ours, theirs = companion.js_divergence(a, b, dim=dim), _js_logaddexp(a, b, dim)
+    torch.testing.assert_close(ours, theirs, atol=1e-12, rtol=1e-10)
+    go = torch.linspace(0.5, 1.5, ours.numel(), dtype=ours.dtype).reshape(ours.shape)
+    wanted = [t for t in (a, b) if t.requires_grad]
+    for g1, g2 in zip(torch.autograd.grad(ours, wanted, go), torch.autograd.grad(theirs, wanted, go)):
+        torch.testing.assert_close(g1, g2, atol=1e-12, rtol=1e-10)
+
+
+def test_js_divergence_masked_classes_and_identical_inputs(gen):
+    a = rand(3, 4, gen=gen)
+    b = rand(3, 4, gen=gen)
+    a[0, 1] = -float("inf")                       # p has no mass on a class q has
+    a[1, 2] = b[1, 2] = -float("inf")             # neither has mass
+    a.requires_grad_(), b.requires_grad_()
+    js = companion.js_divergence(a, b)
+    want = _js_logaddexp(a.detach().masked_fill(torch.isinf(a.detach()), -1e300),
+                         b.detach().masked_fill(torch.isinf(b.detach()), -1e300), -1)
+    torch.testing.assert_close(js.detach(), want, atol=1e-12, rtol=1e-10)
+    ga, gb = torch.autograd.grad(js.sum(), (a, b))
+    assert torch.isfinite(ga).all() and torch.isfinite(gb).all()
+    assert ga[0, 1] == 0 and ga[1, 2] == 0 and gb[1, 2] == 0
+    z = rand(2, 6, gen=gen, scale=30.0).requires_grad_()
+    same = companion.js_divergence(z, z)
+    assert torch.equal(same.detach(), torch.zeros(2, dtype=z.dtype))
+    assert torch.equal(torch.autograd.grad(same.sum(), z)[0], torch.zeros_like(z))
