@@ -136,36 +136,38 @@ def _row_dots(c, log_p):
 class _SoftCrossEntropy(torch.autograd.Function):
     """Soft-target cross-entropy with the closed-form gradient (sum_k c_k) p - c.
 
-    The loss of row n is l_n = -sum_k c_nk log p_nk (c: the smoothed and weighted target), so
-    d l_n / d z_n = (sum_k c_nk) p_n - c_n. Forward keeps log p and takes each row's sum as a
-    dot product, backward writes exp(log p) once and finishes the gradient in place: one
-    buffer of the logits' size in each direction, where the composed form makes several. A
-    row holding 0 * log 0 (a class with no target mass and a -inf logit) comes out of the dot
-    product as NaN and is redone with the convention 0 log 0 = 0. Under ``create_graph=True``
-    backward differentiates the composed form instead.
+    The loss of row n is l_n = -sum_k c_nk log p_nk (c: the smoothed and weighted target,
+    p = softmax(z / T), T = 1 unless given), so d l_n / d z_n = ((sum_k c_nk) p_n - c_n) / T.
+    Forward keeps log p and takes each row's sum as a dot product, backward writes exp(log p)
+    once and finishes the gradient in place: one buffer of the logits' size in each
+    direction, where the composed form makes several. A row holding 0 * log 0 (a class with
+    no target mass and a -inf logit) comes out of the dot product as NaN and is redone with
+    the convention 0 log 0 = 0. Under ``create_graph=True`` backward differentiates the
+    composed form instead.
     """
 
     @staticmethod
-    def forward(ctx, z, c, reduction):
-        log_p = F.log_softmax(z, dim=-1)
+    def forward(ctx, z, c, reduction, temperature=1.0):
+        log_p = F.log_softmax(z if temperature == 1.0 else z / temperature, dim=-1)
         loss = _row_dots(c, log_p).neg_()
         redo = torch.isnan(loss)
         if bool(redo.any()):
             loss[redo] = -(c[redo] * _masked_log_p(log_p[redo], c[redo])).sum(-1)
         ctx.save_for_backward(z, c, log_p)
-        ctx.reduction = reduction
+        ctx.reduction, ctx.temperature = reduction, temperature
         return C.reduce(loss, reduction)
 
     @staticmethod
     def backward(ctx, grad_output):
         z, c, log_p = ctx.saved_tensors
-        reduction = ctx.reduction
+        reduction, temperature = ctx.reduction, ctx.temperature
         if torch.is_grad_enabled():  # double backward: differentiate the composed form
-            loss = _soft_cross_entropy(F.log_softmax(z, dim=-1), c, reduction)
+            log_q = F.log_softmax(z if temperature == 1.0 else z / temperature, dim=-1)
+            loss = _soft_cross_entropy(log_q, c, reduction)
             (grad,) = torch.autograd.grad(loss, z, grad_output, create_graph=True)
-            return grad, None, None
+            return grad, None, None, None
         rows = log_p.shape[:-1]
-        g = grad_output
+        g = grad_output if temperature == 1.0 else grad_output / temperature
         if reduction == "mean":
             n = math.prod(rows)
             g = g / n if n else torch.zeros_like(g)
@@ -173,7 +175,7 @@ class _SoftCrossEntropy(torch.autograd.Function):
         grad = torch.exp(log_p)                                   # p
         grad.mul_(c.sum(-1, keepdim=True).mul_(g))                # (sum_k c_k) p, times g
         grad.addcmul_(c, g, value=-1.0)                           # minus g c
-        return grad, None, None
+        return grad, None, None, None
 
 
 def _hard_cross_entropy(log_p, safe, valid, w, eps, reduction):

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from . import _checks as C
-from .core import _masked_log_p
+from .core import _masked_log_p, _SoftCrossEntropy
 
 __all__ = ["softmax_with_temperature", "distillation_loss"]
 
@@ -118,10 +118,16 @@ def distillation_loss(student_logits, teacher_logits, *, temperature=1.0, scale_
     t = C.check_temperature(temperature)
     C.check_reduction(reduction)
     dtype = C.compute_dtype(student_logits)
-    log_q = F.log_softmax(student_logits.to(dtype) / t, dim=-1)
+    z = student_logits.to(dtype)
     p = torch.softmax(teacher_logits.to(dtype) / t, dim=-1)
-    # a class the teacher rules out (p = 0) contributes 0 even where the student's logit is -inf
-    loss = -(p * _masked_log_p(log_q, p)).sum(-1)
+    if p.requires_grad and torch.is_grad_enabled():
+        # gradients reach the teacher through the composed form; a class the teacher rules
+        # out (p = 0) contributes 0 even where the student's logit is -inf
+        log_q = F.log_softmax(z / t, dim=-1)
+        loss = C.reduce(-(p * _masked_log_p(log_q, p)).sum(-1), reduction)
+    else:
+        # the soft-target cross-entropy's closed-form gradient, (c/T)(p^T(z^s) - p^T(z^t))
+        loss = _SoftCrossEntropy.apply(z, p, reduction, float(t))
     if scale_by_t2:
         loss = loss * (t * t)
-    return C.reduce(loss, reduction).to(student_logits.dtype)
+    return loss.to(student_logits.dtype)

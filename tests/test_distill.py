@@ -82,6 +82,16 @@ def test_distillation_gradcheck(reduction, gen):
     assert torch.autograd.gradcheck(lambda a: companion.softmax_with_temperature(a, 0.7), (s,))
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_distillation_closed_form_gradcheck_with_a_fixed_teacher(reduction, gen):
+    """A teacher without grad takes the closed-form path: first and second derivatives."""
+    s = rand(4, 3, 5, gen=gen).requires_grad_()
+    t = rand(4, 3, 5, gen=gen)
+    fn = lambda a: companion.distillation_loss(a, t, temperature=2.5, reduction=reduction)  # noqa: E731
+    assert torch.autograd.gradcheck(fn, (s,))
+    assert torch.autograd.gradgradcheck(fn, (s,))
+
+
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.float16, torch.bfloat16])
 def test_distillation_extreme_logits(dtype):
     s = torch.tensor([[1e4, -1e4, 0.0], [-1e4, 1e4, 1e4]]).to(dtype).requires_grad_()
