@@ -7,10 +7,9 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 
 from . import _checks as C
-from .core import _masked_log_p
+from .core import binary_cross_entropy, cross_entropy
 
 __all__ = ["mixed_reconstruction_loss"]
 
@@ -139,10 +138,8 @@ def mixed_reconstruction_loss(outputs, batch, spec):
     if binary:
         xb = x[:, binary]
         _check_unit_columns(xb, "binary")
-        z = o[:, binary]
-        # -log sigma(z) = softplus(-z), -log(1 - sigma(z)) = softplus(z): stable for any logit;
-        # a lerp between them keeps soft targets exact at extreme logits (see binary_cross_entropy)
-        losses["binary"] = torch.lerp(F.softplus(z), F.softplus(-z), xb).sum() / n
+        # binary_cross_entropy: exact for soft targets at extreme logits, closed-form gradient
+        losses["binary"] = binary_cross_entropy(o[:, binary], xb, reduction="sum") / n
     if continuous:
         if not bool(torch.isfinite(x[:, continuous]).all()):
             raise ValueError("batch has NaN or inf in a continuous column; values must be finite")
@@ -154,10 +151,15 @@ def mixed_reconstruction_loss(outputs, batch, spec):
             losses["continuous"] = 0.5 * (v + err2 * torch.exp(-v) + math.log(2 * math.pi)).sum() / n
     if groups:
         total = zero
+        by_size = {}
         for cols in groups:  # a few column groups, not examples or classes
+            by_size.setdefault(len(cols), []).extend(cols)
+        for size, cols in by_size.items():  # the groups of one size as one (N, G, size) batch
             t = x[:, cols]
             _check_unit_columns(t, "one-hot")
-            total = total - (t * _masked_log_p(F.log_softmax(o[:, cols], dim=-1), t)).sum() / n
+            # cross_entropy: 0 log 0 = 0 at a ruled-out (-inf) category, closed-form gradient
+            total = total + cross_entropy(o[:, cols].unflatten(1, (-1, size)),
+                                          t.unflatten(1, (-1, size)), reduction="sum") / n
         losses["categorical"] = total
     losses["total"] = losses["binary"] + losses["continuous"] + losses["categorical"]
     return {k: v.to(outputs.dtype) for k, v in losses.items()}

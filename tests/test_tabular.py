@@ -27,7 +27,10 @@ def _data(gen, n=37, dtype=torch.float64, device="cpu"):
     return outputs.to(dtype).to(device), batch.to(dtype).to(device)
 
 
-@pytest.mark.parametrize("spec", [SPEC, GAUSS, {"binary": [1]}, {"categorical": [[4, 5, 6]]}], ids=["se", "gauss", "binary", "cat"])
+# "cat_same_size": groups of one size, interleaved and out of order, batched together
+@pytest.mark.parametrize("spec", [SPEC, GAUSS, {"binary": [1]}, {"categorical": [[4, 5, 6]]},
+                                  {"categorical": [[7, 9], [4, 6], [10, 8], [5, 1]]}],
+                         ids=["se", "gauss", "binary", "cat", "cat_same_size"])
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype,atol,rtol", DTYPE_TOLERANCES)
 def test_mixed_reconstruction_matches_reference(dtype, atol, rtol, device, spec, gen):
