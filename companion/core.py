@@ -569,13 +569,65 @@ def kl_divergence(p_logits, q_logits, dim=-1):
         Chapter 11 (distillation) and Chapter 16 (the cost of coding with the wrong model).
     """
     p, q, out = _pair(p_logits, q_logits)
+    if torch.is_grad_enabled() and (p.requires_grad or q.requires_grad):
+        return _KLDivergence.apply(p, q, dim).to(out)
+    with torch.no_grad():
+        return _kl_parts(p, q, dim)[0].to(out)
+
+
+def _kl_composed(p, q, dim):
+    """KL of two logit tensors, composed of differentiable torch ops (for double backward)."""
     log_p = F.log_softmax(p, dim=dim)
     log_q = F.log_softmax(q, dim=dim)
     prob_p = log_p.exp()
     # classes without p-mass contribute 0; zeroing the difference first keeps -inf - (-inf)
     # (a NaN) out of both the value and the gradient
     diff = torch.where(prob_p > 0, log_p - log_q, torch.zeros_like(log_p))
-    return (prob_p * diff).sum(dim).to(out)
+    return (prob_p * diff).sum(dim)
+
+
+def _kl_parts(p, q, dim):
+    """KL and, for backward, p, log p - log q (0 where p = 0), log q and KL, keepdim."""
+    log_p = F.log_softmax(p, dim=dim)
+    log_q = F.log_softmax(q, dim=dim)
+    diff = log_p.sub(log_q)
+    prob_p = log_p.exp_()  # log_p is not needed any more
+    diff.masked_fill_(prob_p == 0, 0.0)  # a class without p-mass contributes 0
+    kl = _dot(prob_p, diff, dim)
+    return kl, prob_p, diff, log_q, kl.unsqueeze(dim)
+
+
+class _KLDivergence(torch.autograd.Function):
+    """KL(p || q) with the closed-form gradients p (log p - log q - KL) and q - p.
+
+    For p's logits: d KL / d log p_k = p_k (log p_k - log q_k + 1), through the softmax
+    p (log(p/q) - KL) (the +1 cancels); for q's logits: -p + q sum_k p_k = q - p. Under
+    ``create_graph=True`` backward differentiates the composed form instead.
+    """
+
+    @staticmethod
+    def forward(ctx, p, q, dim):
+        kl, *saved = _kl_parts(p, q, dim)
+        ctx.save_for_backward(p, q, *saved)
+        ctx.dim = dim
+        return kl
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        p, q, prob_p, diff, log_q, kl = ctx.saved_tensors
+        dim = ctx.dim
+        if torch.is_grad_enabled():  # double backward: differentiate the composed form
+            wanted = [t for t, need in zip((p, q), ctx.needs_input_grad[:2]) if need]
+            grads = iter(torch.autograd.grad(_kl_composed(p, q, dim), wanted, grad_output,
+                                             create_graph=True))
+            return (*(next(grads) if need else None for need in ctx.needs_input_grad[:2]), None)
+        g = grad_output.unsqueeze(dim)
+        grad_p = grad_q = None
+        if ctx.needs_input_grad[0]:
+            grad_p = torch.sub(diff, kl).mul_(prob_p).mul_(g)
+        if ctx.needs_input_grad[1]:
+            grad_q = torch.exp(log_q).sub_(prob_p).mul_(g)
+        return grad_p, grad_q, None
 
 
 def _log_half_one_plus_exp(d):

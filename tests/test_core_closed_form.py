@@ -156,3 +156,36 @@ def test_js_divergence_masked_classes_and_identical_inputs(gen):
     same = companion.js_divergence(z, z)
     assert torch.equal(same.detach(), torch.zeros(2, dtype=z.dtype))
     assert torch.equal(torch.autograd.grad(same.sum(), z)[0], torch.zeros_like(z))
+
+
+# ------------------------------------------------------- KL: p (log p - log q - KL) and q - p
+
+@pytest.mark.parametrize("dim", [-1, 0, 1])
+@pytest.mark.parametrize("which", ["both", "p", "q"])
+def test_kl_divergence_closed_form_gradient_matches_f_kl_div(dim, which, gen):
+    a = rand(4, 5, 3, gen=gen, scale=2.0).requires_grad_(which in ("both", "p"))
+    b = rand(4, 5, 3, gen=gen, scale=2.0).requires_grad_(which in ("both", "q"))
+    ours = companion.kl_divergence(a, b, dim=dim)
+    theirs = F.kl_div(torch.log_softmax(b, dim), torch.log_softmax(a, dim), reduction="none",
+                      log_target=True).sum(dim)
+    torch.testing.assert_close(ours, theirs, atol=1e-12, rtol=1e-10)
+    go = torch.linspace(0.5, 1.5, ours.numel(), dtype=ours.dtype).reshape(ours.shape)
+    wanted = [t for t in (a, b) if t.requires_grad]
+    for g1, g2 in zip(torch.autograd.grad(ours, wanted, go), torch.autograd.grad(theirs, wanted, go)):
+        torch.testing.assert_close(g1, g2, atol=1e-12, rtol=1e-10)
+    fn = lambda x, y: companion.kl_divergence(x, y, dim=dim)  # noqa: E731
+    assert torch.autograd.gradgradcheck(fn, (a, b))
+
+
+def test_kl_divergence_class_without_p_mass(gen):
+    a, b = rand(3, 4, gen=gen), rand(3, 4, gen=gen)
+    a[0, 1] = -float("inf")                   # p has no mass where q has some: contributes 0
+    a[1, 2] = b[1, 2] = -float("inf")         # neither has mass: 0, not NaN
+    a.requires_grad_(), b.requires_grad_()
+    kl = companion.kl_divergence(a, b)
+    ga, gb = torch.autograd.grad(kl.sum(), (a, b))
+    assert torch.isfinite(kl).all() and torch.isfinite(ga).all() and torch.isfinite(gb).all()
+    assert ga[0, 1] == 0 and ga[1, 2] == 0
+    q = torch.softmax(b.detach(), -1)
+    p = torch.softmax(a.detach(), -1)
+    torch.testing.assert_close(gb, q - p, atol=1e-12, rtol=1e-12)
