@@ -182,7 +182,8 @@ def _row_pieces(z, t, counted, start, vocab, smoothing, group):
                                                      device=z.device)
     m = _all_reduce(m.clone(), dist.ReduceOp.MAX, group)
     m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
-    sum_exp = _all_reduce((z - m.unsqueeze(1)).exp().sum(dim=1), dist.ReduceOp.SUM, group)
+    sum_exp = _all_reduce(torch.sub(z, m.unsqueeze(1)).exp_().sum(dim=1), dist.ReduceOp.SUM,
+                          group)
     lse = m + sum_exp.log()
     local_t = t - start
     mine = counted & (local_t >= 0) & (local_t < v_r)
@@ -197,9 +198,10 @@ def _row_pieces(z, t, counted, start, vocab, smoothing, group):
     return torch.where(counted, loss, torch.zeros_like(loss)), lse, safe, mine
 
 
-def _slice_grad_(z, lse, safe, mine, smoothing, vocab):
-    """z <- softmax(z) - (1 - a) onehot - a / V on this slice, in place (z: the local logits)."""
-    g = z.sub_(lse.unsqueeze(1)).exp_()
+def _slice_grad_(z, lse, safe, mine, smoothing, vocab, *, keep=False):
+    """z <- softmax(z) - (1 - a) onehot - a / V on this slice, in place (z: the local logits);
+    with ``keep``, into a new tensor and z is left as it is."""
+    g = (torch.sub(z, lse.unsqueeze(1)) if keep else z.sub_(lse.unsqueeze(1))).exp_()
     if smoothing:
         g.sub_(smoothing / vocab)
     if g.shape[1]:
@@ -254,7 +256,7 @@ class _VocabParallelCE(torch.autograd.Function):
                                "(create_graph=True): its gradient is computed in closed form")
         z, lse, safe, mine, counted = ctx.saved_tensors
         g = torch.where(counted, grad_loss, torch.zeros_like(grad_loss)).unsqueeze(1)
-        return (_slice_grad_(z.clone(), lse, safe, mine, ctx.smoothing, ctx.vocab).mul_(g),
+        return (_slice_grad_(z, lse, safe, mine, ctx.smoothing, ctx.vocab, keep=True).mul_(g),
                 None, None, None, None, None, None)
 
 
