@@ -126,13 +126,6 @@ def _soft_cross_entropy(log_p, c, reduction):
     return C.reduce(-(c * _masked_log_p(log_p, c)).sum(-1), reduction)
 
 
-def _row_dots(c, log_p):
-    """sum_k c_k log p_k of every row as a batched matrix product: no (..., K) temporary."""
-    k = c.shape[-1]
-    dots = torch.bmm(c.reshape(-1, 1, k), log_p.reshape(-1, k, 1))
-    return dots.reshape(c.shape[:-1])
-
-
 class _SoftCrossEntropy(torch.autograd.Function):
     """Soft-target cross-entropy with the closed-form gradient (sum_k c_k) p - c.
 
@@ -149,7 +142,7 @@ class _SoftCrossEntropy(torch.autograd.Function):
     @staticmethod
     def forward(ctx, z, c, reduction, temperature=1.0):
         log_p = F.log_softmax(z if temperature == 1.0 else z / temperature, dim=-1)
-        loss = _row_dots(c, log_p).neg_()
+        loss = _dot(c, log_p, -1).neg_()
         redo = torch.isnan(loss)
         if bool(redo.any()):
             loss[redo] = -(c[redo] * _masked_log_p(log_p[redo], c[redo])).sum(-1)
@@ -568,11 +561,26 @@ def kl_divergence(p_logits, q_logits, dim=-1):
     See also:
         Chapter 11 (distillation) and Chapter 16 (the cost of coding with the wrong model).
     """
+    return _divergence(_KLDivergence, _kl_parts, p_logits, q_logits, dim)
+
+
+def _divergence(function, parts, p_logits, q_logits, dim):
+    """A divergence between two logit tensors: its autograd Function when a gradient is
+    wanted, else only the value from ``parts`` (nothing saved for backward)."""
     p, q, out = _pair(p_logits, q_logits)
     if torch.is_grad_enabled() and (p.requires_grad or q.requires_grad):
-        return _KLDivergence.apply(p, q, dim).to(out)
+        return function.apply(p, q, dim).to(out)
     with torch.no_grad():
-        return _kl_parts(p, q, dim)[0].to(out)
+        return parts(p, q, dim)[0].to(out)
+
+
+def _composed_pair_grads(ctx, value, p, q, grad_output):
+    """Double backward of a two-input divergence Function: the composed ``value``
+    differentiated with a graph, for whichever of ``p`` and ``q`` needs a gradient."""
+    needs = ctx.needs_input_grad[:2]
+    wanted = [t for t, need in zip((p, q), needs) if need]
+    grads = iter(torch.autograd.grad(value, wanted, grad_output, create_graph=True))
+    return (*(next(grads) if need else None for need in needs), None)
 
 
 def _kl_composed(p, q, dim):
@@ -617,10 +625,7 @@ class _KLDivergence(torch.autograd.Function):
         p, q, prob_p, diff, log_q, kl = ctx.saved_tensors
         dim = ctx.dim
         if torch.is_grad_enabled():  # double backward: differentiate the composed form
-            wanted = [t for t, need in zip((p, q), ctx.needs_input_grad[:2]) if need]
-            grads = iter(torch.autograd.grad(_kl_composed(p, q, dim), wanted, grad_output,
-                                             create_graph=True))
-            return (*(next(grads) if need else None for need in ctx.needs_input_grad[:2]), None)
+            return _composed_pair_grads(ctx, _kl_composed(p, q, dim), p, q, grad_output)
         g = grad_output.unsqueeze(dim)
         grad_p = grad_q = None
         if ctx.needs_input_grad[0]:
@@ -667,11 +672,7 @@ def js_divergence(p_logits, q_logits, dim=-1):
     See also:
         Chapter 8 (a smoothness penalty for sequence labelling).
     """
-    p, q, out = _pair(p_logits, q_logits)
-    if torch.is_grad_enabled() and (p.requires_grad or q.requires_grad):
-        return _JSDivergence.apply(p, q, dim).to(out)
-    with torch.no_grad():
-        return _js_parts(p, q, dim)[0].to(out)
+    return _divergence(_JSDivergence, _js_parts, p_logits, q_logits, dim)
 
 
 def _js_composed(p, q, dim):
@@ -736,10 +737,7 @@ class _JSDivergence(torch.autograd.Function):
         p, q, prob_p, prob_q, lr_p, lr_q, kl_pm, kl_qm = ctx.saved_tensors
         dim = ctx.dim
         if torch.is_grad_enabled():  # double backward: differentiate the composed form
-            wanted = [t for t, need in zip((p, q), ctx.needs_input_grad[:2]) if need]
-            grads = iter(torch.autograd.grad(_js_composed(p, q, dim), wanted, grad_output,
-                                             create_graph=True))
-            return (*(next(grads) if need else None for need in ctx.needs_input_grad[:2]), None)
+            return _composed_pair_grads(ctx, _js_composed(p, q, dim), p, q, grad_output)
         g = (0.5 * grad_output).unsqueeze(dim)
         grad_p = grad_q = None
         if ctx.needs_input_grad[0]:

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from . import _checks as C
-from .core import _masked_log_p, _SoftCrossEntropy
+from .core import _soft_cross_entropy, _SoftCrossEntropy
 
 __all__ = ["softmax_with_temperature", "distillation_loss"]
 
@@ -123,8 +123,7 @@ def distillation_loss(student_logits, teacher_logits, *, temperature=1.0, scale_
     if p.requires_grad and torch.is_grad_enabled():
         # gradients reach the teacher through the composed form; a class the teacher rules
         # out (p = 0) contributes 0 even where the student's logit is -inf
-        log_q = F.log_softmax(z / t, dim=-1)
-        loss = C.reduce(-(p * _masked_log_p(log_q, p)).sum(-1), reduction)
+        loss = _soft_cross_entropy(F.log_softmax(z / t, dim=-1), p, reduction)
     else:
         # the soft-target cross-entropy's closed-form gradient, (c/T)(p^T(z^s) - p^T(z^t))
         loss = _SoftCrossEntropy.apply(z, p, reduction, float(t))
