@@ -88,6 +88,19 @@ def check_hard_target(logits: torch.Tensor, target, *, ignore_index: int | None 
     ``like_name`` is the name of the caller's scores argument (``"probs"`` for the scores of
     :mod:`companion.scoring`), so that every message names the caller's own arguments.
     """
+    hard_target_bounds(logits, target, ignore_index=ignore_index, name=name,
+                       like_name=like_name)
+    return target
+
+
+def hard_target_bounds(logits: torch.Tensor, target, *, ignore_index: int | None = None,
+                       name: str = "target", like_name: str = "logits"):
+    """:func:`check_hard_target`, returning the smallest and largest entry of ``target``.
+
+    ``(lo, hi)`` as Python ints, or None when ``target`` is empty. One reduction in the
+    common case: when every entry lies in ``[0, K)`` nothing else needs looking at, and
+    ``ignore_index`` occurs in ``target`` only if ``lo <= ignore_index <= hi``.
+    """
     check_tensor(target, name)
     if target.is_floating_point() or target.is_complex() or target.dtype == torch.bool:
         raise TypeError(f"{name} must hold integer class indices, got dtype {target.dtype}")
@@ -98,16 +111,22 @@ def check_hard_target(logits: torch.Tensor, target, *, ignore_index: int | None 
             f"({like_name} without the class axis)"
         )
     check_same_device(like_name, logits, name, target)
+    if target.numel() == 0:
+        return None
     k = logits.shape[-1]
+    lo, hi = (int(v) for v in torch.aminmax(target))
+    if 0 <= lo and hi < k:
+        return lo, hi
+    # some entry is out of range: out of range for a counted entry, or the ignore_index
     counted = target if ignore_index is None else target[target != ignore_index]
     if counted.numel():
-        lo, hi = int(counted.min()), int(counted.max())
-        if hi >= k:
-            raise ValueError(f"{name} has class index {hi} but {like_name} have {k} classes")
-        if lo < 0:
+        c_lo, c_hi = (int(v) for v in torch.aminmax(counted))
+        if c_hi >= k:
+            raise ValueError(f"{name} has class index {c_hi} but {like_name} have {k} classes")
+        if c_lo < 0:
             extra = "" if ignore_index is None else f" (ignore_index is {ignore_index})"
-            raise ValueError(f"{name} has negative class index {lo}{extra}")
-    return target
+            raise ValueError(f"{name} has negative class index {c_lo}{extra}")
+    return lo, hi
 
 
 def check_soft_target(logits: torch.Tensor, target, *, name: str = "target",

@@ -152,9 +152,8 @@ def nt_xent(z1, z2, *, temperature=0.5, reduction="mean"):
     dtype = C.compute_dtype(z1)
     n = z1.shape[0]
     u = F.normalize(torch.cat([z1.to(dtype), z2.to(dtype)]), dim=-1)
-    logits = u @ u.T / t
-    # an anchor is not its own negative: -inf drops it from the softmax (exp(-inf) = 0)
-    self_pair = torch.eye(2 * n, dtype=torch.bool, device=u.device)
-    logits = logits.masked_fill(self_pair, float("-inf"))
+    # an anchor is not its own negative: -inf drops it from the softmax (exp(-inf) = 0);
+    # in place on the fresh product (its backward needs u, not the product)
+    logits = (u @ u.T).div_(t).fill_diagonal_(float("-inf"))
     target = torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(u.device)
     return cross_entropy(logits, target, reduction=reduction).to(z1.dtype)

@@ -103,8 +103,12 @@ def cross_entropy(logits, target, *, weight=None, label_smoothing=0.0, ignore_in
             return _soft_cross_entropy(F.log_softmax(z, dim=-1), c, reduction).to(out_dtype)
         return _SoftCrossEntropy.apply(z, c, reduction).to(out_dtype)
 
+    bounds = C.hard_target_bounds(logits, target, ignore_index=ignore_index)
+    if (w is None and not eps and bounds is not None
+            and not bounds[0] <= ignore_index <= bounds[1]):
+        # the common case, nothing ignored, unweighted, unsmoothed: fewer, larger operations
+        return _PlainCrossEntropy.apply(z, target, reduction).to(out_dtype)
     log_p = F.log_softmax(z, dim=-1)
-    C.check_hard_target(logits, target, ignore_index=ignore_index)
     valid = target != ignore_index
     safe = torch.where(valid, target, torch.zeros_like(target)).long()
     if w is not None and w.requires_grad:  # the closed-form backward has no gradient for weight
@@ -236,6 +240,47 @@ class _HardCrossEntropy(torch.autograd.Function):
         # - g_n (1 - eps) w_y at the target class
         grad.scatter_add_(-1, safe.unsqueeze(-1), (-(1.0 - eps) * g * w_y).unsqueeze(-1))
         return grad, None, None, None, None, None, None
+
+
+class _PlainCrossEntropy(torch.autograd.Function):
+    """Hard-target cross-entropy with every target counted, no class weights, no smoothing.
+
+    The case of :class:`_HardCrossEntropy` with ``w = None``, ``eps = 0`` and every row
+    valid, where the loss of row n is -log p_{n, y_n} and its gradient p_n - e_{y_n}:
+    forward is a log-softmax and a gather, backward an exp, one scaling and a scatter. On
+    small batches, where each operation's fixed cost dominates, this is about half the
+    operations of the general path. Double backward differentiates the composed form.
+    """
+
+    @staticmethod
+    def forward(ctx, z, target, reduction):
+        log_p = F.log_softmax(z, dim=-1)
+        t = target.long().unsqueeze(-1)
+        nll = log_p.gather(-1, t).squeeze(-1).neg_()
+        ctx.save_for_backward(z, log_p, t)
+        ctx.reduction = reduction
+        if reduction == "none":
+            return nll
+        return nll.sum() if reduction == "sum" else nll.mean()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        z, log_p, t = ctx.saved_tensors
+        reduction = ctx.reduction
+        if torch.is_grad_enabled():  # double backward: differentiate the composed form
+            safe = t.squeeze(-1)
+            valid = torch.ones_like(safe, dtype=torch.bool)
+            loss = _hard_cross_entropy(F.log_softmax(z, dim=-1), safe, valid, None, 0.0,
+                                       reduction)
+            (grad,) = torch.autograd.grad(loss, z, grad_output, create_graph=True)
+            return grad, None, None
+        g = grad_output.to(log_p.dtype)
+        if reduction == "mean":
+            g = g / t.numel()
+        g = g.unsqueeze(-1)                                       # (..., 1) or (1,) for a scalar
+        grad = torch.exp(log_p).mul_(g)                           # g p
+        grad.scatter_add_(-1, t, g.neg().expand(t.shape))         # minus g at the target
+        return grad, None, None
 
 
 def binary_cross_entropy(logits, target, *, pos_weight=None, weight=None, mask=None,

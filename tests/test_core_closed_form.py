@@ -34,6 +34,43 @@ def test_cross_entropy_double_backward_matches_torch(use_weight, smoothing, redu
     assert torch.autograd.gradgradcheck(lambda a: companion.cross_entropy(a, y, **kw), (z,))
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_plain_path_matches_torch(reduction, gen):
+    # every target counted, no weight, no smoothing: the short path (_PlainCrossEntropy);
+    # (B, L, K) logits, a non-contiguous view, int32 targets and uneven upstream gradients
+    base = rand(3, 5, 14, gen=gen, scale=3.0)
+    z = base[:, :, ::2].requires_grad_()            # (3, 5, 7), not contiguous
+    y = randint(7, 3, 5, gen=gen).to(torch.int32)
+    ours = companion.cross_entropy(z, y, reduction=reduction)
+    want = F.cross_entropy(z.movedim(-1, 1), y.long(), reduction=reduction)
+    torch.testing.assert_close(ours, want, atol=1e-12, rtol=1e-12)
+    go = (torch.ones_like(want) if want.dim() == 0 else
+          torch.linspace(-1.0, 2.0, want.numel(), dtype=want.dtype).reshape(want.shape))
+    g_ours, = torch.autograd.grad(ours, z, go, create_graph=True)
+    g_want, = torch.autograd.grad(want, z, go, create_graph=True)
+    torch.testing.assert_close(g_ours, g_want, atol=1e-12, rtol=1e-12)
+    v = rand(3, 5, 7, gen=gen)
+    h_ours, = torch.autograd.grad((g_ours * v).sum(), z)
+    h_want, = torch.autograd.grad((g_want * v).sum(), z)
+    torch.testing.assert_close(h_ours, h_want, atol=1e-12, rtol=1e-12)
+    assert torch.autograd.gradgradcheck(
+        lambda a: companion.cross_entropy(a, y, reduction=reduction), (z.detach().clone()
+                                                                        .requires_grad_(),))
+    assert torch.equal(base[:, :, ::2], z.detach())  # the input is not modified
+
+
+def test_cross_entropy_ignore_index_inside_the_target_range_but_absent(gen):
+    # ignore_index = 2 lies between the smallest and largest target but no target is 2: the
+    # general path is taken, with every row counted, and it agrees with torch
+    z = rand(8, 5, gen=gen).requires_grad_()
+    y = torch.tensor([0, 4, 1, 3, 0, 4, 1, 3])
+    ours = companion.cross_entropy(z, y, ignore_index=2)
+    want = F.cross_entropy(z, y, ignore_index=2)
+    torch.testing.assert_close(ours, want, atol=1e-12, rtol=1e-12)
+    torch.testing.assert_close(torch.autograd.grad(ours, z)[0], torch.autograd.grad(want, z)[0],
+                               atol=1e-12, rtol=1e-12)
+
+
 def test_cross_entropy_gradient_reaches_a_weight_that_requires_grad(gen):
     z = rand(7, 4, gen=gen).requires_grad_()
     y = randint(4, 7, gen=gen)
