@@ -250,11 +250,16 @@ def evaluate_targets(results: dict) -> list:
     for description, case, kind, num, den, threshold in TARGETS:
         entry = results["cases"].get(case, {})
         impls = entry.get("impls", {})
-        value = None
+        value, rounds = None, None
         if kind in ("time", "peak"):
             key = "time_ms" if kind == "time" else "peak_mib"
             a, b = impls.get(num, {}).get(key), impls.get(den, {}).get(key)
             value = None if a is None or not b else a / b
+            # the same ratio within each interleaved round: how much it moves between rounds
+            ra, rb = (impls.get(num, {}).get("time_ms_runs"),
+                      impls.get(den, {}).get("time_ms_runs"))
+            if kind == "time" and ra and rb and len(ra) == len(rb):
+                rounds = [x / y for x, y in zip(ra, rb)]
         elif kind == "seconds":
             t = impls.get(num, {}).get("time_ms")
             value = None if t is None else t / 1e3
@@ -270,7 +275,7 @@ def evaluate_targets(results: dict) -> list:
         else:
             met = value <= threshold
         out.append({"target": description, "kind": kind, "value": value, "threshold": threshold,
-                    "met": met})
+                    "met": met, "rounds": rounds})
     return out
 
 
@@ -335,20 +340,26 @@ def markdown(results: dict) -> str:
         f"{results['repeats']} interleaved rounds after a warm-up unless a table says otherwise. "
         "Time is one forward and backward pass; peak memory is the extra resident memory of "
         "that pass, measured in a fresh process. Ratios are to the peer named in the first row "
-        "of each table (the floor row: to the three matrix products).",
+        "of each table (the floor row: to the three matrix products). A time target's "
+        "'per round' column gives the lowest and highest of the same ratio taken within each "
+        "round, and in how many rounds it was within the threshold.",
         "",
         f"Peers: {peers}." + (f" Not installed: {', '.join(absent)} (their rows are left out)."
                               if absent else ""),
         "",
         "**Targets**",
         "",
-        "| target | measured | threshold | holds |",
-        "|---|---:|---:|:---:|",
+        "| target | measured | per round | threshold | holds |",
+        "|---|---:|---:|---:|:---:|",
     ]
     for t in results["targets"]:
         held = "–" if t["met"] is None else ("yes" if t["met"] else "**no**")
         value, threshold = _target_cells(t)
-        lines.append(f"| {t['target']} | {value} | {threshold} | {held} |")
+        rounds = t.get("rounds")
+        per_round = "–" if not rounds else (
+            f"{min(rounds):.2f}–{max(rounds):.2f}, "
+            f"{sum(r <= t['threshold'] for r in rounds)} of {len(rounds)} within")
+        lines.append(f"| {t['target']} | {value} | {per_round} | {threshold} | {held} |")
 
     lines += ["", "**Every kernel against its peer** (time and peak memory of the companion "
               "divided by the peer's; below 1 is better)", "",
