@@ -384,6 +384,12 @@ def markdown(results: dict) -> str:
         mem = (c.get("peak_mib") / p["peak_mib"]) if c.get("peak_mib") and p.get("peak_mib") else None
         lines.append(f"| {name} | {size} | {_SHORT.get(peer, peer)} | {c['time_ms']:.1f} | "
                      f"{c['time_ms'] / p['time_ms']:.2f} | {_fmt(mem, '.2f')} |")
+    slower = sorted(((e["impls"]["companion"]["time_ms"] / e["impls"][PEER[n]]["time_ms"], n)
+                     for n, e in results["cases"].items()
+                     if "companion" in e["impls"] and PEER[n] in e["impls"]
+                     and PEER[n] != "companion"), reverse=True)
+    slower = [f"{n} ({r:.2f}×)" for r, n in slower if r > 1.0]
+    lines += ["", "Slower than their peer in this run: " + (", ".join(slower) or "none") + "."]
 
     for name, entry in results["cases"].items():
         peer = PEER[name]

@@ -58,6 +58,8 @@ def energy_score(logits, *, temperature=1.0):
     C.check_logits(logits)
     t = C.check_temperature(temperature)
     z = logits.to(C.compute_dtype(logits))
+    if t == 1.0:  # no scaled copy of the logits (and no scaling of its gradient)
+        return torch.logsumexp(z, dim=-1).neg().to(logits.dtype)
     return (-t * torch.logsumexp(z / t, dim=-1)).to(logits.dtype)
 
 
