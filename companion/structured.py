@@ -262,6 +262,46 @@ class Tree:
         return self._cache[key]
 
 
+    def _path_tensors(self, device):
+        """Each leaf's sibling groups along its path, as index tensors on ``device``.
+
+        * ``cols (num_leaves, D, M)``: the logit columns of the children of every node on the
+          leaf's path below the leaf (the root first), one row per depth;
+        * ``real (num_leaves, D, M)``: True at a real child, False at padding: a short group
+          is padded with ``-inf``, and a depth below a shallow leaf is a row ``[0, -inf, ...]``
+          whose log-sum-exp is 0;
+        * ``node (num_leaves, D)``: the position within that row of the path's next node (0
+          for a depth below the leaf, whose value is then the row's 0).
+
+        ``D`` is the deepest leaf's depth and ``M`` the widest group; padded columns point at
+        column 0, which ``real`` masks.
+        """
+        key = "path:" + str(device)
+        if key not in self._cache:
+            width = max(len(c) for c in self.children if c)
+            depth = max(len(self._paths[leaf]) - 1 for leaf in self.leaves)
+            cols, real, node = [], [], []
+            for leaf in self.leaves:
+                path = self._paths[leaf]
+                c_rows, r_rows, n_row = [], [], []
+                for parent, child in zip(path[:-1], path[1:]):
+                    kids = self.children[parent]
+                    c_rows.append([k - 1 for k in kids] + [0] * (width - len(kids)))
+                    r_rows.append([True] * len(kids) + [False] * (width - len(kids)))
+                    n_row.append(kids.index(child))
+                for _ in range(depth - len(path) + 1):
+                    c_rows.append([0] * width)
+                    r_rows.append([False] * width)
+                    n_row.append(0)
+                cols.append(c_rows)
+                real.append(r_rows)
+                node.append(n_row)
+            self._cache[key] = (torch.tensor(cols, dtype=torch.long, device=device),
+                                torch.tensor(real, dtype=torch.bool, device=device),
+                                torch.tensor(node, dtype=torch.long, device=device))
+        return self._cache[key]
+
+
 def _check_tree_logits(logits, tree):
     if not isinstance(tree, Tree):
         raise TypeError(f"tree must be a companion.Tree, got {type(tree).__name__}")
@@ -408,13 +448,46 @@ def hierarchical_cross_entropy(logits, target, tree, *, reduction="mean"):
         if hi >= tree.num_leaves or lo < 0:
             bad = hi if hi >= tree.num_leaves else lo
             raise ValueError(f"target has leaf index {bad} but the tree has {tree.num_leaves} leaves")
-    cond = _conditional_log_probs(logits, tree)
-    _, _, paths, _ = tree._tensors(logits.device)
-    # gather only the true path: off-path sibling groups stay out of the graph (zero gradient)
-    padded = torch.cat([cond, torch.zeros_like(cond[..., :1])], -1)
-    on_path = paths[target.long()]  # (..., D)
-    loss = -padded.gather(-1, on_path).sum(-1)
+    loss = _path_cross_entropy(logits, target.long(), tree)
+    if bool(torch.isnan(loss).any()):
+        # a -inf sibling group, an infinite or a NaN logit: the full conditional
+        # log-probabilities, which give a masked node -inf (and keep NaN as NaN)
+        cond = _conditional_log_probs(logits, tree)
+        _, _, paths, _ = tree._tensors(logits.device)
+        padded = torch.cat([cond, torch.zeros_like(cond[..., :1])], -1)
+        loss = -padded.gather(-1, paths[target.long()]).sum(-1)
     return C.reduce(loss, reduction).to(logits.dtype)
+
+
+def _path_cross_entropy(logits, target, tree):
+    """Per-row loss from the sibling groups on the true path only, never the whole tree.
+
+    For each depth d the row's group ``g`` and the path's node ``v`` in it give
+    ``-log softmax(z_g)_v = (m - z_v) + log sum exp(z_g - m)`` with ``m = max z_g``: the
+    difference ``m - z_v`` is exact for nearby logits and the sum lies in ``[1, M]``, so the
+    digits survive at logits of size 1e4. ``m`` is held constant for autograd (its
+    derivative cancels), so the gradient is the group's softmax minus the one-hot, on the
+    path's groups only. Work and memory are ``O(N D M)``, against ``O(N V)`` for the full
+    conditional log-probabilities; backward scatters into one zero ``(N, V)`` gradient.
+    Rows with a -inf group or a non-finite logit come out NaN (the caller redoes them).
+    """
+    cols, real, node = tree._path_tensors(logits.device)
+    z = logits.to(C.compute_dtype(logits))
+    lead = z.shape[:-1]
+    z2 = z.reshape(-1, z.shape[-1])
+    t = target.reshape(-1)
+    g_cols, g_real, g_node = cols[t], real[t], node[t]          # (n, D, M), (n, D, M), (n, D)
+    n, d, m = g_cols.shape
+    zg = z2.gather(-1, g_cols.reshape(n, d * m)).reshape(n, d, m)
+    # padding: -inf in a short group; a depth below the leaf becomes [0, -inf, ...]
+    below = ~g_real[..., 0]
+    fill = torch.full_like(zg, float("-inf"))
+    fill[..., 0] = torch.where(below, 0.0, float("-inf"))
+    zg = torch.where(g_real, zg, fill)
+    top = zg.detach().amax(-1, keepdim=True)                       # (n, D, 1)
+    z_v = zg.gather(-1, g_node.unsqueeze(-1))                      # (n, D, 1)
+    per_depth = (top - z_v).squeeze(-1) + (zg - top).exp().sum(-1).log()
+    return per_depth.sum(-1).reshape(lead)
 
 
 def adjacent_js_penalty(logits, *, mask=None):

@@ -253,6 +253,57 @@ def test_only_the_true_path_receives_gradient(tree, gen):
     assert bool((z.grad[cat, off] == 0).all())
 
 
+def _loss_from_leaf_log_probs(z, t, tree):
+    """The loss by the other route: every leaf's log-probability, then the target's."""
+    return -companion.hierarchical_log_probs(z, tree).gather(-1, t.unsqueeze(-1)).squeeze(-1)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_path_only_loss_matches_the_full_tree(dtype, tree, gen):
+    # the loss reads only the sibling groups on the true path; the leaf log-probabilities
+    # of hierarchical_log_probs are built from every group: same values, same gradients,
+    # for (B, L) targets, a leaf directly below the root and uneven upstream gradients
+    z = rand(4, 5, tree.num_nodes - 1, gen=gen, scale=3.0).to(dtype).requires_grad_()
+    t = randint(tree.num_leaves, 4, 5, gen=gen)
+    t[0, 0] = tree.leaves.index(tree.index("rock"))
+    ours = companion.hierarchical_cross_entropy(z, t, tree, reduction="none")
+    want = _loss_from_leaf_log_probs(z, t, tree)
+    tol = 1e-12 if dtype == torch.float64 else 1e-5
+    torch.testing.assert_close(ours, want, atol=tol, rtol=tol)
+    go = torch.linspace(-1.0, 2.0, 20, dtype=dtype).reshape(4, 5)
+    g_ours, = torch.autograd.grad(ours, z, go)
+    g_want, = torch.autograd.grad(want, z, go)
+    torch.testing.assert_close(g_ours, g_want, atol=tol, rtol=tol)
+    if dtype == torch.float64:
+        assert torch.autograd.gradgradcheck(
+            lambda a: companion.hierarchical_cross_entropy(a, t[:2, :2], tree),
+            (z[:2, :2].detach().clone().requires_grad_(),))
+
+
+def test_hierarchical_masked_logits(tree, gen):
+    # -inf marks a node as impossible: off the path it changes nothing but its siblings'
+    # softmax; on the path the loss is +inf; a whole group of -inf on the path makes every
+    # node in it -inf (the full-tree route, which the kernel falls back to); NaN stays NaN
+    z = rand(4, tree.num_nodes - 1, gen=gen, scale=2.0)
+    cat, oak = (tree.leaves.index(tree.index(name)) for name in ("cat", "oak"))
+    t = torch.tensor([cat, cat, oak, cat])
+    z[0, tree.index("dog") - 1] = float("-inf")                     # off the path of cat
+    z[1, tree.index("feline") - 1] = float("-inf")                  # on it
+    for name in tree.names:                                         # the group below "plant"
+        if name != "root" and tree.parents[tree.index(name)] == tree.index("plant"):
+            z[2, tree.index(name) - 1] = float("-inf")
+    z[3, tree.index("lion") - 1] = float("nan")
+    z.requires_grad_()
+    loss = companion.hierarchical_cross_entropy(z, t, tree, reduction="none")
+    want = _loss_from_leaf_log_probs(z.detach(), t, tree)
+    torch.testing.assert_close(loss, want, atol=1e-12, rtol=1e-12, equal_nan=True)
+    assert bool(torch.isfinite(loss[0])) and loss[1] == float("inf") == loss[2]
+    assert bool(torch.isnan(loss[3]))
+    # the row with an off-path -inf keeps a finite gradient, zero at the masked node
+    g, = torch.autograd.grad(loss[0], z)
+    assert bool(torch.isfinite(g[0]).all()) and g[0, tree.index("dog") - 1] == 0
+
+
 def test_sum_of_local_losses_equals_leaf_nll(tree, gen):
     z = rand(tree.num_nodes - 1, gen=gen)
     leaf = tree.index("dog")
