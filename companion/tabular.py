@@ -27,6 +27,14 @@ def _columns(value, name, width):
     return cols
 
 
+def _take(t, cols):
+    """Columns ``cols`` of ``t``: a view when they are a run of consecutive columns (no copy,
+    and a backward that writes a slice), a gathered copy otherwise."""
+    if cols == list(range(cols[0], cols[0] + len(cols))):
+        return t[:, cols[0]:cols[0] + len(cols)]
+    return t[:, cols]
+
+
 def _check_unit_columns(t, kind):
     if t.numel() and not bool(((t >= 0) & (t <= 1)).all()):  # NaN fails too
         raise ValueError(f"batch has {kind} columns outside [0, 1] (or NaN)")
@@ -136,18 +144,19 @@ def mixed_reconstruction_loss(outputs, batch, spec):
     zero = o[:0].sum()  # 0 on the graph and the device, for a type with no columns (even at -inf)
     losses = {"binary": zero, "continuous": zero, "categorical": zero}
     if binary:
-        xb = x[:, binary]
+        xb = _take(x, binary)
         _check_unit_columns(xb, "binary")
         # binary_cross_entropy: exact for soft targets at extreme logits, closed-form gradient
-        losses["binary"] = binary_cross_entropy(o[:, binary], xb, reduction="sum") / n
+        losses["binary"] = binary_cross_entropy(_take(o, binary), xb, reduction="sum") / n
     if continuous:
-        if not bool(torch.isfinite(x[:, continuous]).all()):
+        xc = _take(x, continuous)
+        if not bool(torch.isfinite(xc).all()):
             raise ValueError("batch has NaN or inf in a continuous column; values must be finite")
-        err2 = (o[:, continuous] - x[:, continuous]) ** 2
+        err2 = (_take(o, continuous) - xc) ** 2
         if log_var_cols is None:
             losses["continuous"] = 0.5 * err2.sum() / n
         else:
-            v = o[:, log_var_cols]
+            v = _take(o, log_var_cols)
             losses["continuous"] = 0.5 * (v + err2 * torch.exp(-v) + math.log(2 * math.pi)).sum() / n
     if groups:
         total = zero
@@ -155,10 +164,10 @@ def mixed_reconstruction_loss(outputs, batch, spec):
         for cols in groups:  # a few column groups, not examples or classes
             by_size.setdefault(len(cols), []).extend(cols)
         for size, cols in by_size.items():  # the groups of one size as one (N, G, size) batch
-            t = x[:, cols]
+            t = _take(x, cols)
             _check_unit_columns(t, "one-hot")
             # cross_entropy: 0 log 0 = 0 at a ruled-out (-inf) category, closed-form gradient
-            total = total + cross_entropy(o[:, cols].unflatten(1, (-1, size)),
+            total = total + cross_entropy(_take(o, cols).unflatten(1, (-1, size)),
                                           t.unflatten(1, (-1, size)), reduction="sum") / n
         losses["categorical"] = total
     losses["total"] = losses["binary"] + losses["continuous"] + losses["categorical"]
