@@ -50,7 +50,7 @@ pdf: $(STAMP)
 	$(JB) build . --builder pdflatex
 	@echo "PDF: _build/latex/cross-entropy-in-practice.pdf"
 
-## bench: the full benchmark (a few minutes); rewrites bench/results/, which the book includes.
+## bench: the full benchmark (about twenty minutes); rewrites bench/results/, which the book includes.
 ## Installs the bench-only peers (crowd-kit, kornia, ...) first, without moving any pin.
 bench: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.txt -r bench/requirements.txt

@@ -184,6 +184,40 @@ class LinearCE(Case):
     def time_only(self):
         return {"floor", "floor_unchunked", "floor_fresh", "floor_exp"}
 
+    def verify(self):
+        """Where the time goes, from single passes under the PyTorch profiler.
+
+        The operations' own CPU times, added up by kind, as fractions of the time of the
+        matrix products in the same pass (``mm``, ``addmm_``; page faults of fresh buffers
+        included): the companion's softmax and all its other operations, and the
+        exponential alone in a pass of the ``floor_exp`` row. Each split comes from one
+        call, so a slow moment of the machine stretches all of its parts alike, unlike a
+        ratio of two calls timed apart.
+        """
+        hd, w, t, chunk = self.hidden, self.weight, self.target, self.size["chunk"]
+        ours = _own_times(_step(lambda: companion.chunked_linear_cross_entropy(
+            hd, w, t, chunk_size=chunk), hd, w))
+        products = _products(ours)
+        softmax = ours.get("aten::_softmax", 0)
+        floor_exp = self._floor(chunked=True, exp=True)
+        floor_exp()  # allocates its buffers
+        bound = _own_times(floor_exp)
+        return {"softmax_over_products": softmax / products,
+                "rest_over_products": (sum(ours.values()) - products - softmax) / products,
+                "exp_over_products": bound.get("aten::exp_", 0) / _products(bound)}
+
+
+def _own_times(run) -> dict:
+    """Each operation's own CPU time (us) in one call of ``run``, by operation name."""
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        run()
+    return {e.key: e.self_cpu_time_total for e in prof.key_averages()}
+
+
+def _products(own: dict) -> float:
+    return sum(v for k, v in own.items() if k in ("aten::mm", "aten::addmm", "aten::addmm_"))
+
 
 class LinearCELlama(LinearCE):
     """A Llama-3-sized vocabulary: one forward+backward is ~3 TFLOP, so three timed rounds."""

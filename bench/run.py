@@ -315,6 +315,13 @@ _CHECKS = {
     "agree_float64_reference": ("argmax agreement with the float64 reference", ".2%"),
     "loglik_rel_err": ("log-likelihood, relative error vs the float64 reference", ".1e"),
     "accuracy_vs_truth": ("accuracy against the simulated true labels", ".2%"),
+    "softmax_over_products": ("one call of the companion under the profiler: its softmax "
+                              "takes this fraction of the time of its matrix products", ".1%"),
+    "rest_over_products": ("the same call: all its other operations take this fraction of "
+                           "the time of its matrix products", ".1%"),
+    "exp_over_products": ("one call of the floor's products and one exponential of every "
+                          "logit, under the profiler: the exponentials take this fraction "
+                          "of the time of the products", ".1%"),
 }
 
 
