@@ -261,12 +261,11 @@ class Tree:
                                 as_long(slot_of))
         return self._cache[key]
 
-
     def _path_tensors(self, device):
         """Each leaf's sibling groups along its path, as index tensors on ``device``.
 
-        * ``cols (num_leaves, D, M)``: the logit columns of the children of every node on the
-          leaf's path below the leaf (the root first), one row per depth;
+        * ``cols (num_leaves, D, M)``: for each node on the path from the root down to the
+          leaf's parent, one row per depth, the logit columns of that node's children;
         * ``real (num_leaves, D, M)``: True at a real child, False at padding: a short group
           is padded with ``-inf``, and a depth below a shallow leaf is a row ``[0, -inf, ...]``
           whose log-sum-exp is 0;

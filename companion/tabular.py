@@ -30,7 +30,7 @@ def _columns(value, name, width):
 def _take(t, cols):
     """Columns ``cols`` of ``t``: a view when they are a run of consecutive columns (no copy,
     and a backward that writes a slice), a gathered copy otherwise."""
-    if cols == list(range(cols[0], cols[0] + len(cols))):
+    if cols and cols == list(range(cols[0], cols[0] + len(cols))):
         return t[:, cols[0]:cols[0] + len(cols)]
     return t[:, cols]
 
@@ -84,9 +84,9 @@ def mixed_reconstruction_loss(outputs, batch, spec):
     Raises:
         TypeError: a tensor is not floating, ``spec`` is not a dict, or a column list is not a
             list of ints.
-        ValueError: the shapes disagree, a column is out of range, ``spec`` has an unknown key,
-            a binary or one-hot column holds values outside ``[0, 1]`` or NaN, or a continuous
-            column holds NaN or inf.
+        ValueError: the shapes disagree, a column is out of range, ``spec`` has an unknown key
+            or an empty categorical group, a binary or one-hot column holds values outside
+            ``[0, 1]`` or NaN, or a continuous column holds NaN or inf.
 
     Example:
         >>> import torch
@@ -126,6 +126,9 @@ def mixed_reconstruction_loss(outputs, batch, spec):
     if isinstance(groups, (str, bytes)) or not hasattr(groups, "__iter__"):
         raise TypeError(f"spec['categorical'] must be a list of column lists, got {groups!r}")
     groups = [_columns(g, "categorical", width) for g in groups]
+    if any(not g for g in groups):
+        raise ValueError("spec['categorical'] has an empty group; each group lists the output "
+                         "columns of one one-hot variable")
     mode = spec.get("continuous_loss", "squared_error")
     if mode not in ("squared_error", "gaussian_nll"):
         raise ValueError(f"spec['continuous_loss'] must be 'squared_error' or 'gaussian_nll', got {mode!r}")

@@ -90,6 +90,7 @@ def test_mixed_reconstruction_inputs_unchanged(gen):
     ({"binary": [2]}, {}, ValueError, r"batch has binary columns outside \[0, 1\]"),
     ({"categorical": [[2, 3]]}, {}, ValueError, r"batch has one-hot columns outside \[0, 1\]"),
     ({"categorical": 3}, {}, TypeError, r"spec\['categorical'\] must be a list of column lists"),
+    ({"categorical": [[4, 5, 6], []]}, {}, ValueError, r"spec\['categorical'\] has an empty group"),
     ({"continuous": [2], "continuous_loss": "l1"}, {}, ValueError, r"spec\['continuous_loss'\] must be"),
     ({"continuous": [2], "continuous_loss": "gaussian_nll"}, {}, ValueError, r"spec\['log_var'\] must list"),
     ({"continuous": [2], "continuous_loss": "gaussian_nll", "log_var": [11, 12]}, {}, ValueError,
