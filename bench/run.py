@@ -396,7 +396,7 @@ def markdown(results: dict) -> str:
                      if "companion" in e["impls"] and PEER[n] in e["impls"]
                      and PEER[n] != "companion"), reverse=True)
     slower = [f"{n} ({r:.2f}×)" for r, n in slower if r > 1.0]
-    lines += ["", "Slower than their peer in this run: " + (", ".join(slower) or "none") + "."]
+    lines += ["", "Slower than their peer in these results: " + (", ".join(slower) or "none") + "."]
 
     for name, entry in results["cases"].items():
         peer = PEER[name]
