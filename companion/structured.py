@@ -449,8 +449,8 @@ def hierarchical_cross_entropy(logits, target, tree, *, reduction="mean"):
             raise ValueError(f"target has leaf index {bad} but the tree has {tree.num_leaves} leaves")
     loss = _path_cross_entropy(logits, target.long(), tree)
     if bool(torch.isnan(loss).any()):
-        # a -inf sibling group, an infinite or a NaN logit: the full conditional
-        # log-probabilities, which give a masked node -inf (and keep NaN as NaN)
+        # a group of only -inf logits, or a +inf or NaN logit, on some row's path: the full
+        # conditional log-probabilities, which give a masked node -inf (and keep NaN as NaN)
         cond = _conditional_log_probs(logits, tree)
         _, _, paths, _ = tree._tensors(logits.device)
         padded = torch.cat([cond, torch.zeros_like(cond[..., :1])], -1)
@@ -468,7 +468,8 @@ def _path_cross_entropy(logits, target, tree):
     derivative cancels), so the gradient is the group's softmax minus the one-hot, on the
     path's groups only. Work and memory are ``O(N D M)``, against ``O(N V)`` for the full
     conditional log-probabilities; backward scatters into one zero ``(N, V)`` gradient.
-    Rows with a -inf group or a non-finite logit come out NaN (the caller redoes them).
+    A row whose path has a group of only -inf logits, or a +inf or NaN logit in one of its
+    groups, comes out NaN; the caller then redoes the batch.
     """
     cols, real, node = tree._path_tensors(logits.device)
     z = logits.to(C.compute_dtype(logits))
