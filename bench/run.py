@@ -531,14 +531,13 @@ def main(argv=None) -> int:
         if unknown:
             parser.error(f"unknown case(s) {unknown}; choose from {everything}")
     mode = "smoke" if args.smoke else "full"
+    out = args.out or (ROOT / "_build" / "bench-smoke" if args.smoke else ROOT / "bench" / "results")
     if args.report:
-        out = args.out or (ROOT / "_build" / "bench-smoke" if args.smoke else ROOT / "bench" / "results")
         write_report(json.loads((out / "results.json").read_text()), out)
         print(f"rewrote {out / 'results.md'} and {out / 'scaling.png'} from results.json")
         return 0
     torch.set_num_threads(args.threads)
     repeats = args.repeats or (2 if args.smoke else 5)
-    out = args.out or (ROOT / "_build" / "bench-smoke" if args.smoke else ROOT / "bench" / "results")
     # every (case, implementation) but the floors gets a memory child; the smoke run starts
     # just one (each child imports torch afresh) and only times the scaling sweeps
     memory = {(name, impl) for name in names if name in CASES

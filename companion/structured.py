@@ -447,14 +447,15 @@ def hierarchical_cross_entropy(logits, target, tree, *, reduction="mean"):
         if hi >= tree.num_leaves or lo < 0:
             bad = hi if hi >= tree.num_leaves else lo
             raise ValueError(f"target has leaf index {bad} but the tree has {tree.num_leaves} leaves")
-    loss = _path_cross_entropy(logits, target.long(), tree)
+    t = target.long()
+    loss = _path_cross_entropy(logits, t, tree)
     if bool(torch.isnan(loss).any()):
         # a group of only -inf logits, or a +inf or NaN logit, on some row's path: the full
         # conditional log-probabilities, which give a masked node -inf (and keep NaN as NaN)
         cond = _conditional_log_probs(logits, tree)
         _, _, paths, _ = tree._tensors(logits.device)
         padded = torch.cat([cond, torch.zeros_like(cond[..., :1])], -1)
-        loss = -padded.gather(-1, paths[target.long()]).sum(-1)
+        loss = -padded.gather(-1, paths[t]).sum(-1)
     return C.reduce(loss, reduction).to(logits.dtype)
 
 
