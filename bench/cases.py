@@ -22,6 +22,7 @@ import torch.nn.functional as F
 
 import companion
 from companion.distributed import vocab_parallel_cross_entropy
+from companion.lm import _vocab_block
 
 #: optional peers: import name -> distribution name
 OPTIONAL = {"crowdkit": "crowd-kit", "kornia": "kornia",
@@ -138,71 +139,95 @@ class LinearCE(Case):
         }
         if self.with_naive:
             out["naive"] = _step(lambda: F.cross_entropy(hd @ w.T, t), hd, w)
-        out["floor"] = self._floor(chunked=True)
+        out["floor"] = self._floor()
+        out["floor_rowmajor"] = self._floor(layout="rows")
         if self.with_unchunked_floor:
-            out["floor_unchunked"] = self._floor(chunked=False)
-            out["floor_fresh"] = self._floor(chunked=True, fresh=True)
-            out["floor_exp"] = self._floor(chunked=True, exp=True)
+            out["floor_unchunked"] = self._floor(layout="full")
+            out["floor_fresh"] = self._floor(fresh=True)
+            out["floor_exp"] = self._floor(exp=True)
         return out
 
-    def _floor(self, chunked, fresh=False, exp=False):
+    def _floor(self, layout="tiles", fresh=False, exp=False):
         """The three matrix products alone, into preallocated buffers (unless fresh).
 
-        Chunked: the products the companion performs, in the same row chunks (its floor).
-        Unchunked: the same products at full size, which a (N, V) buffer would allow.
-        Fresh: the chunked products into a chunk buffer and gradients allocated in every
-        call, as a function that returns new gradients must: the floor plus the cost of
-        the operating system handing over that memory (page faults). Exp: the chunked
-        products plus one in-place exponential of every logit, the least work an exact
-        softmax adds to them (every logit enters the log-sum-exp), so no exact method can
-        come in much under it.
+        Tiles (the floor): the products the companion performs, in the same row chunks and
+        the same layout: a chunk's logits transposed, (V, rows), made and used in the
+        vocabulary tiles of ``companion.lm._vocab_block``. Rows: the same products in the
+        (rows, V) layout that PyTorch's chunked kernel uses, one product each per chunk.
+        Full: the row-major products at full size, which a (N, V) buffer would allow.
+        Fresh: the floor's products into a chunk buffer and gradients allocated in every
+        call, as a function that returns new gradients must: the floor plus the cost of the
+        operating system handing over that memory (page faults). Exp: the floor's products
+        plus one base-2 exponential of every logit, taken in place while its tile is in
+        cache, the least work an exact softmax adds to them (every logit enters the
+        log-sum-exp), so no exact method can come in much under it.
         """
         h, w = self.hidden.detach(), self.weight.detach()
         n, v = h.shape[0], w.shape[0]
-        rows = self.size["chunk"] if chunked else n
+        rows = n if layout == "full" else min(self.size["chunk"], n)
+        tiled = layout == "tiles"
+        step = _vocab_block(rows, v) if tiled else v
+        blocks = [(lo, min(v, lo + step)) for lo in range(0, v, step)]
+        shape = (v, rows) if tiled else (rows, v)
         buffers = []
 
         def run():
             if not buffers:  # allocated on the first (warm-up) call, outside the timed runs
-                buffers.extend([torch.empty(rows, v), torch.randn(rows, v, generator=_gen(1)) * 1e-3,
+                buffers.extend([torch.empty(shape), torch.randn(shape, generator=_gen(1)) * 1e-3,
                                 torch.empty_like(w), torch.empty_like(h)])
             elif fresh:  # all but the stand-in for the logits' gradient, afresh
-                buffers[0], buffers[2], buffers[3] = (torch.empty(rows, v), torch.empty_like(w),
+                buffers[0], buffers[2], buffers[3] = (torch.empty(shape), torch.empty_like(w),
                                                       torch.empty_like(h))
             logits, grad_logits, grad_w, grad_h = buffers
             for start in range(0, n, rows):
                 h_c = h[start:start + rows]
-                g_c = grad_logits[: h_c.shape[0]]
-                torch.mm(h_c, w.T, out=logits[: h_c.shape[0]])                 # forward logits
-                if exp:
-                    logits[: h_c.shape[0]].exp_()
-                grad_w.addmm_(g_c.T, h_c, beta=0.0 if start == 0 else 1.0)      # weight gradient
-                torch.mm(g_c, w, out=grad_h[start:start + rows])               # hidden gradient
+                r = h_c.shape[0]
+                g_h = grad_h[start:start + rows]
+                beta = 0.0 if start == 0 else 1.0
+                if not tiled:
+                    g_c = grad_logits[:r]
+                    torch.mm(h_c, w.T, out=logits[:r])                        # forward logits
+                    grad_w.addmm_(g_c.T, h_c, beta=beta)                       # weight gradient
+                    torch.mm(g_c, w, out=g_h)                                  # hidden gradient
+                    continue
+                h_t = h_c.t()
+                for lo, hi in blocks:
+                    tile = logits[lo:hi, :r]
+                    torch.mm(w[lo:hi], h_t, out=tile)                          # forward logits
+                    if exp:
+                        tile.exp2_()
+                for j, (lo, hi) in enumerate(blocks):
+                    g_t = grad_logits[lo:hi, :r]
+                    grad_w[lo:hi].addmm_(g_t, h_c, beta=beta)                  # weight gradient
+                    if j == 0:                                                 # hidden gradient
+                        torch.mm(g_t.t(), w[lo:hi], out=g_h)
+                    else:
+                        g_h.addmm_(g_t.t(), w[lo:hi])
             return None
         return run
 
     def time_only(self):
-        return {"floor", "floor_unchunked", "floor_fresh", "floor_exp"}
+        return {"floor", "floor_rowmajor", "floor_unchunked", "floor_fresh", "floor_exp"}
 
     def verify(self):
         """Where the time goes, from single passes under the PyTorch profiler.
 
         The operations' own CPU times, added up by kind, as fractions of the time of the
         matrix products in the same pass (``mm``, ``addmm_``; page faults of fresh buffers
-        included): the companion's softmax and all its other operations, and the
+        included): the companion's exponentials and all its other operations, and the
         exponential alone in a pass of the ``floor_exp`` row. Each split comes from one
         call, so a slow moment of the machine stretches all of its parts alike, unlike a
         ratio of two calls timed apart.
         """
         ours = _own_times(self.impls()["companion"])
         products = _products(ours)
-        softmax = ours.get("aten::_softmax", 0)
-        floor_exp = self._floor(chunked=True, exp=True)
+        exps = _exps(ours)
+        floor_exp = self._floor(exp=True)
         floor_exp()  # allocates its buffers
         bound = _own_times(floor_exp)
-        return {"softmax_over_products": softmax / products,
-                "rest_over_products": (sum(ours.values()) - products - softmax) / products,
-                "exp_over_products": bound.get("aten::exp_", 0) / _products(bound)}
+        return {"ours_exp_over_products": exps / products,
+                "rest_over_products": (sum(ours.values()) - products - exps) / products,
+                "exp_over_products": _exps(bound) / _products(bound)}
 
 
 def _own_times(run) -> dict:
@@ -215,6 +240,10 @@ def _own_times(run) -> dict:
 
 def _products(own: dict) -> float:
     return sum(v for k, v in own.items() if k in ("aten::mm", "aten::addmm", "aten::addmm_"))
+
+
+def _exps(own: dict) -> float:
+    return sum(v for k, v in own.items() if k in ("aten::exp_", "aten::exp2_"))
 
 
 class LinearCELlama(LinearCE):
@@ -230,7 +259,7 @@ class LinearCELlama(LinearCE):
     memory_impls = {"companion"}  # one child is another ~3 TFLOP pass
 
     def time_only(self):
-        return {"floor"}
+        return {"floor", "floor_rowmajor"}
 
 
 # ------------------------------------------------------------------------------ cross-entropy

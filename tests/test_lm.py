@@ -321,6 +321,93 @@ def test_lce_rows_with_large_or_very_negative_logits_are_exact(reduction, gen):
             torch.testing.assert_close(a.double(), b, atol=tol, rtol=tol)
 
 
+@pytest.mark.parametrize("block", [1, 4, 7, 31])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("use_bias", [False, True])
+def test_lce_vocabulary_tiles_equal_naive(block, reduction, use_bias, gen, monkeypatch):
+    # the kernel makes each chunk's logits in vocabulary tiles (thousands of entries at real
+    # sizes); small tiles here: 31 classes in 31, 8, 5 or 1 tiles, the last one shorter
+    monkeypatch.setattr(companion.lm, "_vocab_block", lambda rows, v: min(v, block))
+    hidden, weight, bias, target = _problem(23, 9, 31, gen, bias=use_bias, ignore=True, scale=2.0)
+    params = [hidden.requires_grad_(), weight.requires_grad_()] + ([bias.requires_grad_()] if use_bias else [])
+    for want_pred in (False, True):
+        ours = companion.chunked_linear_cross_entropy(hidden, weight, target, bias=bias, chunk_size=7,
+                                                      reduction=reduction,
+                                                      return_predictions=want_pred)
+        if want_pred:
+            ours, pred = ours
+            z = hidden @ weight.T + (0 if bias is None else bias)
+            counted = target != -100
+            assert torch.equal(pred[counted], z.argmax(1)[counted])
+        theirs = _naive(hidden, weight, target, bias, reduction=reduction)
+        torch.testing.assert_close(ours, theirs, atol=1e-10, rtol=1e-10)
+        for a, b in zip(_grads(ours, params), _grads(theirs, params)):
+            torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-10)
+
+
+def test_lce_predictions_take_the_first_of_tied_classes_across_tiles(monkeypatch):
+    # classes 1 and 5 have the same weight row, in different tiles: argmax's first index wins
+    monkeypatch.setattr(companion.lm, "_vocab_block", lambda rows, v: 3)
+    g = torch.Generator().manual_seed(1)
+    weight = torch.randn(8, 4, generator=g, dtype=torch.float64)
+    weight[5] = weight[1]
+    hidden = weight[1].repeat(3, 1) * torch.tensor([[1.0], [2.0], [3.0]], dtype=torch.float64)
+    _, pred = companion.chunked_linear_cross_entropy(hidden, weight, torch.tensor([0, 1, 2]),
+                                                     return_predictions=True)
+    assert torch.equal(pred, (hidden @ weight.T).argmax(1))
+    assert (pred == 1).all()
+
+
+@pytest.mark.parametrize("dtype,gaps,redone", [
+    # float32 redoes a row whose sum of exp(z - first tile's max) exceeds 2**63 (e^43.7)
+    (torch.float32, [0.0, 20.0, 40.0, 50.0, 200.0, -30.0], [3, 4]),
+    # float64 only past 2**511 (e^354)
+    (torch.float64, [0.0, 40.0, 200.0, 300.0, 400.0, -30.0], [4]),
+])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_lce_rows_far_above_their_first_tile_are_redone_exactly(dtype, gaps, redone, reduction,
+                                                                monkeypatch):
+    # row n's largest logit lies gaps[n] nats above the largest logit of the first tile of
+    # four classes; a row whose sums would come near overflow is redone against its exact
+    # maximum, the others keep the first tile's shift; all match float64 composition
+    monkeypatch.setattr(companion.lm, "_vocab_block", lambda rows, v: 4)
+    seen = []
+    real = companion.lm._exact_columns
+
+    def spy(w, b, h_t, e, blocks, cols, *rest):
+        seen.extend(cols.tolist())
+        return real(w, b, h_t, e, blocks, cols, *rest)
+    monkeypatch.setattr(companion.lm, "_exact_columns", spy)
+    g = torch.Generator().manual_seed(2)
+    n, v = len(gaps), 12
+    hidden = torch.cat([torch.tensor(gaps, dtype=torch.float64).unsqueeze(1),
+                        torch.randn(n, 2, generator=g, dtype=torch.float64)], 1)
+    weight = torch.randn(v, 3, generator=g, dtype=torch.float64) * 0.1
+    weight[:, 0] = 0.0
+    weight[8, 0] = 1.0  # class 8, in the third tile, carries the gap
+    target = torch.tensor([8, 0, 5, 8, 3, 8])
+    want = _naive(hidden.requires_grad_(), weight.requires_grad_(), target, reduction=reduction)
+    want_grads = _grads(want, [hidden, weight])
+    h = hidden.detach().to(dtype).requires_grad_()
+    w = weight.detach().to(dtype).requires_grad_()
+    got = companion.chunked_linear_cross_entropy(h, w, target, chunk_size=6, reduction=reduction)
+    assert sorted(set(seen)) == redone
+    tol = 1e-12 if dtype == torch.float64 else 1e-5
+    torch.testing.assert_close(got.double(), want.detach(), atol=tol, rtol=tol)
+    for a, b in zip(_grads(got, [h, w]), want_grads):
+        torch.testing.assert_close(a.double(), b, atol=tol, rtol=tol)
+
+
+def test_lce_nan_hidden_row_stays_in_its_row(gen):
+    hidden, weight, _, target = _problem(6, 3, 9, gen, dtype=torch.float32)
+    hidden[2, 1] = float("nan")
+    loss = companion.chunked_linear_cross_entropy(hidden, weight, target, chunk_size=4,
+                                                  reduction="none")
+    assert torch.isnan(loss[2]) and torch.isfinite(loss[[0, 1, 3, 4, 5]]).all()
+    torch.testing.assert_close(loss[[0, 1, 3, 4, 5]],
+                               _naive(hidden, weight, target, reduction="none")[[0, 1, 3, 4, 5]])
+
+
 # ------------------------------------------------- the options LM trainers use (issue 15)
 
 def _naive_lce(h, w, y, b=None, *, class_weight=None, label_smoothing=0.0, z_loss_scale=0.0,
