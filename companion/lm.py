@@ -25,6 +25,10 @@ __all__ = ["perplexity", "nats_to_bits", "bits_per_character", "chunked_linear_c
 
 _LN2 = math.log(2.0)
 _LOG2E = 1.0 / _LN2
+# the logits are exponentiated without a shift while the largest logit of each row's first
+# tile lies within +-20 in base 2 (+-14 nats): every row's sum is then at least 2**-20, and in
+# float32 a row is redone only when its maximum lies some 40 base-2 units (28 nats) higher
+_NO_SHIFT_BITS = 20.0
 
 
 def _check_number_or_tensor(x, name: str):
@@ -272,17 +276,18 @@ def _logit_tile(w, b, h_t, alpha, out):
     return out if b is None else out.add_(b.unsqueeze(1))
 
 
-def _exp_tiles(w, b, h_t, e, blocks, exp_, alpha, predictions):
+def _exp_tiles(w, b, h_t, e, blocks, exp_, alpha, no_shift, predictions):
     """Fill ``e`` (V, r) with ``exp(z - shift)``, one column per row, tile by tile.
 
     ``z = alpha * (w @ h_t) (+ b)`` are the logits in the units ``exp_`` expects; ``shift``
-    (r,) is the largest logit of the first tile of each column: an exact maximum is not
-    needed, only a shift that keeps the sums finite and well away from overflow, which the
-    caller checks. While a tile is in cache it also updates ``predictions`` (the first
-    largest logit). Returns the column sums (r,).
+    (r,) is the largest logit of the first tile of each column, or 0 when all of those lie
+    within +-``no_shift`` (no subtraction pass): an exact maximum is not needed, only a
+    shift that keeps the sums well inside the floating-point range, which the caller checks.
+    While a tile is in cache it also updates ``predictions`` (the first largest logit).
+    Returns the column sums (r,).
     """
     sums = shift = best = arg = None
-    for lo, hi in blocks:
+    for j, (lo, hi) in enumerate(blocks):
         tile = _logit_tile(w[lo:hi], None if b is None else b[lo:hi], h_t, alpha, e[lo:hi])
         if predictions is not None:
             val, idx = tile.max(0)
@@ -291,9 +296,12 @@ def _exp_tiles(w, b, h_t, e, blocks, exp_, alpha, predictions):
             else:
                 better = (val > best) | (val.isnan() & ~best.isnan())
                 best, arg = torch.where(better, val, best), torch.where(better, idx + lo, arg)
-        if shift is None:
+        if j == 0:
             shift = tile.amax(0)
-        exp_(tile.sub_(shift))
+            # the sums start at exp(max of the first tile) >= 2**-20: far from underflow
+            if bool((shift.abs() <= no_shift).all()):
+                shift = None
+        exp_(tile if shift is None else tile.sub_(shift))
         part = tile.sum(0)
         sums = part if sums is None else sums.add_(part)
     if predictions is not None:
@@ -304,8 +312,8 @@ def _exp_tiles(w, b, h_t, e, blocks, exp_, alpha, predictions):
 def _exact_columns(w, b, h_t, e, blocks, cols, exp_, alpha, sums):
     """Redo the columns ``cols`` of ``e`` and ``sums`` against their exact largest logit.
 
-    For the rare rows whose first-tile shift was too far below their maximum (logits spread
-    over more than ~40 nats in float32), or whose logits are not finite. Two passes over the
+    For the rare rows whose maximum lies so far above their first tile's that the sums left
+    the safe range (some 28 nats or more in float32), or whose logits are not finite. Two passes over the
     tiles of those columns only, in a ``(tile, len(cols))`` scratch: their maxima, then
     their exponentials and sums.
     """
@@ -351,10 +359,12 @@ def _lce_chunks(h, w, b, t, chunk_size, *, scale=1.0, row_scale=None, need_grad_
     With ``e = exp(z - shift)`` and ``S = sum_v e_v`` per row, the loss is
     ``-log(e_t / S)`` and the gradient of the logits, ``s_n (p_n - onehot_n)``, is
     ``(s_n / S_n) (e_n - S_n onehot_n)``: the one-hot is subtracted in place, each tile is
-    scaled by ``s / S`` while it is read back for the two gradient products. ``shift`` is the
-    largest logit of the first tile, so ``S >= 1``; a row whose ``S`` is not finite or exceeds
-    ``1 / sqrt(tiny)`` (its maximum lies far above the first tile's) is redone against its
-    exact maximum (:func:`_exact_columns`).
+    scaled by ``s / S`` while it is read back for the two gradient products. ``shift`` is 0
+    when the largest logit of each row's first tile lies within +-14 nats (the usual case: no
+    subtraction pass), that largest logit otherwise; either way ``S >= 2**-20``. A row whose
+    ``S`` is not finite or lies outside ``[sqrt(tiny), 1 / sqrt(tiny)]`` (its maximum lies
+    far above the first tile's) is redone against its exact maximum
+    (:func:`_exact_columns`).
     """
     n, v = h.shape[0], w.shape[0]
     dt, dev = h.dtype, h.device
@@ -367,12 +377,14 @@ def _lce_chunks(h, w, b, t, chunk_size, *, scale=1.0, row_scale=None, need_grad_
     if n == 0:
         return loss, grad_h, None if grad_w is None else grad_w.zero_(), grad_b
     tiny = torch.finfo(dt).tiny
-    too_big = 1.0 / math.sqrt(tiny)
+    too_small = math.sqrt(tiny)
+    too_big = 1.0 / too_small
     rows = min(chunk_size, n)
     step = _vocab_block(rows, v)
     blocks = [(lo, min(v, lo + step)) for lo in range(0, v, step)]
     natural = predictions is not None
     exp_, alpha = (torch.Tensor.exp_, 1.0) if natural else (torch.Tensor.exp2_, _LOG2E)
+    no_shift = _NO_SHIFT_BITS * (_LN2 if natural else 1.0)
     b_in = b if (b is None or natural) else b * _LOG2E
     flat = torch.empty(v * rows, dtype=dt, device=dev)
     for start in range(0, n, chunk_size):
@@ -381,8 +393,8 @@ def _lce_chunks(h, w, b, t, chunk_size, *, scale=1.0, row_scale=None, need_grad_
         h_c, t_c = h[start:stop], t[start:stop]
         e = flat[: v * r].view(v, r)
         pred = None if predictions is None else predictions[start:stop]
-        sums = _exp_tiles(w, b_in, h_c.t(), e, blocks, exp_, alpha, pred)
-        redo = ~(sums <= too_big)
+        sums = _exp_tiles(w, b_in, h_c.t(), e, blocks, exp_, alpha, no_shift, pred)
+        redo = ~((sums >= too_small) & (sums <= too_big))
         if bool(redo.any()):
             _exact_columns(w, b_in, h_c.t(), e, blocks, redo.nonzero().squeeze(1), exp_, alpha,
                            sums)

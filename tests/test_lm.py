@@ -364,12 +364,14 @@ def test_lce_predictions_take_the_first_of_tied_classes_across_tiles(monkeypatch
     # float64 only past 2**511 (e^354)
     (torch.float64, [0.0, 40.0, 200.0, 300.0, 400.0, -30.0], [4]),
 ])
+@pytest.mark.parametrize("offset", [0.0, 60.0])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_lce_rows_far_above_their_first_tile_are_redone_exactly(dtype, gaps, redone, reduction,
-                                                                monkeypatch):
+                                                                offset, monkeypatch):
     # row n's largest logit lies gaps[n] nats above the largest logit of the first tile of
     # four classes; a row whose sums would come near overflow is redone against its exact
-    # maximum, the others keep the first tile's shift; all match float64 composition
+    # maximum, the others are not; all match the float64 composition. Offset 0: the logits
+    # are exponentiated as they are; offset 60 (every logit): against the first tile's max
     monkeypatch.setattr(companion.lm, "_vocab_block", lambda rows, v: 4)
     seen = []
     real = companion.lm._exact_columns
@@ -385,16 +387,18 @@ def test_lce_rows_far_above_their_first_tile_are_redone_exactly(dtype, gaps, red
     weight = torch.randn(v, 3, generator=g, dtype=torch.float64) * 0.1
     weight[:, 0] = 0.0
     weight[8, 0] = 1.0  # class 8, in the third tile, carries the gap
+    bias = torch.full((v,), offset, dtype=torch.float64)
     target = torch.tensor([8, 0, 5, 8, 3, 8])
-    want = _naive(hidden.requires_grad_(), weight.requires_grad_(), target, reduction=reduction)
-    want_grads = _grads(want, [hidden, weight])
-    h = hidden.detach().to(dtype).requires_grad_()
-    w = weight.detach().to(dtype).requires_grad_()
-    got = companion.chunked_linear_cross_entropy(h, w, target, chunk_size=6, reduction=reduction)
+    params = [hidden.requires_grad_(), weight.requires_grad_(), bias.requires_grad_()]
+    want = _naive(*params[:2], target, params[2], reduction=reduction)
+    want_grads = _grads(want, params)
+    ours = [p.detach().to(dtype).requires_grad_() for p in params]
+    got = companion.chunked_linear_cross_entropy(ours[0], ours[1], target, bias=ours[2],
+                                                 chunk_size=6, reduction=reduction)
     assert sorted(set(seen)) == redone
     tol = 1e-12 if dtype == torch.float64 else 1e-5
     torch.testing.assert_close(got.double(), want.detach(), atol=tol, rtol=tol)
-    for a, b in zip(_grads(got, [h, w]), want_grads):
+    for a, b in zip(_grads(got, ours), want_grads):
         torch.testing.assert_close(a.double(), b, atol=tol, rtol=tol)
 
 
