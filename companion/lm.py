@@ -27,7 +27,7 @@ _LN2 = math.log(2.0)
 _LOG2E = 1.0 / _LN2
 # the logits are exponentiated without a shift while the largest logit of each row's first
 # tile lies within +-20 in base 2 (+-14 nats): every row's sum is then at least 2**-20, and in
-# float32 a row is redone only when its maximum lies some 40 base-2 units (28 nats) higher
+# float32 a row is redone only when its sum passes 2**63, tens of nats above that peak
 _NO_SHIFT_BITS = 20.0
 
 
@@ -313,9 +313,9 @@ def _exact_columns(w, b, h_t, e, blocks, cols, exp_, alpha, sums):
     """Redo the columns ``cols`` of ``e`` and ``sums`` against their exact largest logit.
 
     For the rare rows whose maximum lies so far above their first tile's that the sums left
-    the safe range (some 28 nats or more in float32), or whose logits are not finite. Two passes over the
-    tiles of those columns only, in a ``(tile, len(cols))`` scratch: their maxima, then
-    their exponentials and sums.
+    the safe range (tens of nats in float32), or whose logits are not finite. Two passes
+    over the tiles of those columns only, in a ``(tile, len(cols))`` scratch: their maxima,
+    then their exponentials and sums.
     """
     h_b = h_t.index_select(1, cols)
     k = cols.shape[0]
@@ -600,10 +600,12 @@ def chunked_linear_cross_entropy(hidden, weight, target, *, bias=None, chunk_siz
     ``weight`` (:math:`G^\top H`, accumulated), ``hidden`` (:math:`G W`) and ``bias``
     (:math:`\sum_n G_n`) during forward; backward only scales them by ``grad_output``. That is
     three matrix products in all, the same as the naive form, and the extra memory is one
-    ``(chunk_size, V)`` buffer. ``"none"`` is a separate path: forward computes the losses only
-    and backward recomputes the chunks with each row's ``grad_output`` (four matrix products,
-    still chunked). Half-precision inputs are computed and accumulated in float32 and the loss
-    and gradients are returned in the input dtypes.
+    buffer of ``chunk_size * V`` numbers (without the options, it holds the logits transposed
+    and is filled and exponentiated in vocabulary tiles that stay in cache). ``"none"`` is a
+    separate path: forward computes the losses only and backward recomputes the chunks with
+    each row's ``grad_output`` (four matrix products, still chunked). Half-precision inputs
+    are computed and accumulated in float32 and the loss and gradients are returned in the
+    input dtypes.
 
     Unlike PyTorch, an all-ignored batch gives a mean of 0 with zero gradients (not NaN).
     Double backward is not supported and says so (``RuntimeError`` under
