@@ -398,13 +398,14 @@ def _lce_chunks(h, w, b, t, chunk_size, *, scale=1.0, row_scale=None, need_grad_
         if bool(redo.any()):
             _exact_columns(w, b_in, h_c.t(), e, blocks, redo.nonzero().squeeze(1), exp_, alpha,
                            sums)
-        p_t = e.gather(0, t_c.unsqueeze(0)).squeeze(0).div_(sums)
-        # loss = -log p_t, exact while p_t is a normal float (its relative error is a few
-        # ulps, so the loss's absolute error is too); rows whose p_t underflowed (a loss
-        # above ~87 nats in float32) get lse - z_t from their own logits, recomputed
+        e_t = e.gather(0, t_c.unsqueeze(0)).squeeze(0)
+        p_t = e_t / sums
+        # loss = -log p_t, exact while e_t and p_t are normal floats (their relative error
+        # is a few ulps, so the loss's absolute error is too); rows where either underflowed
+        # (a loss above ~70 nats in float32) get lse - z_t from their own logits, recomputed
         loss_c = loss[start:stop]
         torch.neg(torch.log(p_t), out=loss_c)
-        small = p_t < tiny
+        small = (p_t < tiny) | (e_t < tiny)
         if bool(small.any()):
             idx = small.nonzero().squeeze(1)
             z_rows = h_c.index_select(0, idx) @ w.t()

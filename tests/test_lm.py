@@ -402,6 +402,23 @@ def test_lce_rows_far_above_their_first_tile_are_redone_exactly(dtype, gaps, red
         torch.testing.assert_close(a.double(), b, atol=tol, rtol=tol)
 
 
+@pytest.mark.parametrize("target_logit", [-60.0, -95.0, -103.0, -110.0])
+def test_lce_unshifted_rows_with_a_tiny_target_exponential_are_exact(target_logit):
+    # row 0's logits peak at -13 nats, inside the +-14 in which they are exponentiated
+    # without a shift, so its sum is about e^-13; its target's exp(z_t) is subnormal or 0 in
+    # float32 below about -87 nats while p_t = exp(z_t) / sum is still a normal float. Such
+    # rows are recomputed from their logits, and the loss is exact
+    hidden = torch.tensor([[1.0, 0.0], [0.0, 1.0]], dtype=torch.float64)
+    weight = torch.zeros(6, 2, dtype=torch.float64)
+    weight[:, 0] = torch.tensor([-13.0, -13.5, -14.0, -13.2, target_logit, -13.1])
+    weight[:, 1] = torch.linspace(-1.0, 1.0, 6, dtype=torch.float64)
+    target = torch.tensor([4, 2])
+    want = _naive(hidden, weight, target, reduction="none")
+    got = companion.chunked_linear_cross_entropy(hidden.float(), weight.float(), target,
+                                                 reduction="none")
+    torch.testing.assert_close(got.double(), want, atol=1e-5, rtol=1e-6)
+
+
 def test_lce_nan_hidden_row_stays_in_its_row(gen):
     hidden, weight, _, target = _problem(6, 3, 9, gen, dtype=torch.float32)
     hidden[2, 1] = float("nan")
