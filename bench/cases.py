@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 import companion
 from companion.distributed import vocab_parallel_cross_entropy
-from companion.lm import _vocab_block
+from companion.lm import _vocab_tiles
 
 #: optional peers: import name -> distribution name
 OPTIONAL = {"crowdkit": "crowd-kit", "kornia": "kornia",
@@ -152,7 +152,7 @@ class LinearCE(Case):
 
         Tiles (the floor): the products the companion performs, in the same row chunks and
         the same layout: a chunk's logits transposed, (V, rows), made and used in the
-        vocabulary tiles of ``companion.lm._vocab_block``. Rows: the same products in the
+        vocabulary tiles of ``companion.lm._vocab_tiles``. Rows: the same products in the
         (rows, V) layout that PyTorch's chunked kernel uses, one product each per chunk.
         Full: the row-major products at full size, which a (N, V) buffer would allow.
         Fresh: the floor's products into a chunk buffer and gradients allocated in every
@@ -166,8 +166,7 @@ class LinearCE(Case):
         n, v = h.shape[0], w.shape[0]
         rows = n if layout == "full" else min(self.size["chunk"], n)
         tiled = layout == "tiles"
-        step = _vocab_block(rows, v) if tiled else v
-        blocks = [(lo, min(v, lo + step)) for lo in range(0, v, step)]
+        blocks = _vocab_tiles(rows, v) if tiled else None
         shape = (v, rows) if tiled else (rows, v)
         buffers = []
 

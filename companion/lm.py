@@ -267,6 +267,12 @@ def _vocab_block(rows: int, v: int) -> int:
     return min(v, max(512, (1 << 21) // rows))
 
 
+def _vocab_tiles(rows: int, v: int) -> list:
+    """``(lo, hi)`` of the vocabulary tiles for chunks of ``rows`` rows (the last one shorter)."""
+    step = _vocab_block(rows, v)
+    return [(lo, min(v, lo + step)) for lo in range(0, v, step)]
+
+
 def _logit_tile(w, b, h_t, alpha, out):
     """``out = alpha * (w @ h_t) (+ b)``: a tile of matrix product 1 of 3, scaled for free."""
     if alpha == 1.0:
@@ -380,8 +386,7 @@ def _lce_chunks(h, w, b, t, chunk_size, *, scale=1.0, row_scale=None, need_grad_
     too_small = math.sqrt(tiny)
     too_big = 1.0 / too_small
     rows = min(chunk_size, n)
-    step = _vocab_block(rows, v)
-    blocks = [(lo, min(v, lo + step)) for lo in range(0, v, step)]
+    blocks = _vocab_tiles(rows, v)
     natural = predictions is not None
     exp_, alpha = (torch.Tensor.exp_, 1.0) if natural else (torch.Tensor.exp2_, _LOG2E)
     no_shift = _NO_SHIFT_BITS * (_LN2 if natural else 1.0)
@@ -393,11 +398,11 @@ def _lce_chunks(h, w, b, t, chunk_size, *, scale=1.0, row_scale=None, need_grad_
         h_c, t_c = h[start:stop], t[start:stop]
         e = flat[: v * r].view(v, r)
         pred = None if predictions is None else predictions[start:stop]
-        sums = _exp_tiles(w, b_in, h_c.t(), e, blocks, exp_, alpha, no_shift, pred)
+        h_t = h_c.t()
+        sums = _exp_tiles(w, b_in, h_t, e, blocks, exp_, alpha, no_shift, pred)
         redo = ~((sums >= too_small) & (sums <= too_big))
         if bool(redo.any()):
-            _exact_columns(w, b_in, h_c.t(), e, blocks, redo.nonzero().squeeze(1), exp_, alpha,
-                           sums)
+            _exact_columns(w, b_in, h_t, e, blocks, redo.nonzero().squeeze(1), exp_, alpha, sums)
         e_t = e.gather(0, t_c.unsqueeze(0)).squeeze(0)
         p_t = e_t / sums
         # loss = -log p_t, exact while e_t and p_t are normal floats (their relative error
