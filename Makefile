@@ -6,6 +6,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JB     := $(VENV)/bin/jupyter-book
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+# chapters execute under the variables that made the stored notebooks (see that file)
+REFNUM := env $(shell grep -v '^\#' scripts/reference_numerics.env)
 
 .PHONY: setup book book-strict test unit nbval browser pdf notebooks bench bench-smoke clean
 
@@ -19,11 +21,11 @@ $(STAMP): requirements.txt pyproject.toml
 
 ## book: build the HTML book into _build/html (chapters executed, results cached)
 book: $(STAMP)
-	$(JB) build . --builder html
+	$(REFNUM) $(JB) build . --builder html
 
 ## book-strict: the same build, failing on any Sphinx warning or cell error
 book-strict: $(STAMP)
-	$(JB) build . --builder html --warningiserror --keep-going
+	$(REFNUM) $(JB) build . --builder html --warningiserror --keep-going
 
 ## unit: unit tests, doctests and the stored-notebook checks
 unit: $(STAMP)
@@ -31,7 +33,7 @@ unit: $(STAMP)
 
 ## nbval: re-execute every stored notebook and compare its outputs
 nbval: $(STAMP)
-	$(PY) -m pytest -q $(NBVAL) notebooks
+	$(REFNUM) $(PY) -m pytest -q $(NBVAL) notebooks
 
 ## browser: the built book in headless Chromium at phone and desktop width (after book-strict)
 browser: $(STAMP)

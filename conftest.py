@@ -6,7 +6,12 @@ semicolon that ends a plotting line stops working and stray reprs such as
 ``<matplotlib.legend.Legend at 0x...>`` appear that Jupyter, Jupyter Book and
 ``make notebooks`` (all ``store_history=True``) never produce. Executing with history, as those
 do, makes nbval compare what a reader actually sees.
+
+The stored notebooks were executed in the environment of scripts/reference_numerics.env, so a run
+with ``--nbval`` sets the same variables before its first kernel starts.
 """
+import pathlib
+import sys
 try:
     from nbval.kernel import RunningKernel
 except ImportError:  # nbval not installed: nothing to adjust
@@ -18,3 +23,10 @@ if RunningKernel is not None:
                                stop_on_error=False)
 
     RunningKernel.execute_cell_input = _execute_cell_input
+
+
+def pytest_configure(config):
+    if config.getoption("--nbval", default=False):
+        sys.path.insert(0, str(pathlib.Path(__file__).parent / "scripts"))
+        from reference_numerics import apply
+        apply()

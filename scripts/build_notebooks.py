@@ -17,6 +17,9 @@ import jupytext
 import nbformat
 from nbclient import NotebookClient
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from reference_numerics import apply as use_reference_numerics  # noqa: E402
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BOOK, STORE = ROOT / "book", ROOT / "notebooks"
 
@@ -59,6 +62,7 @@ def build(src: pathlib.Path) -> float:
 
 def main(names: list[str]) -> int:
     STORE.mkdir(exist_ok=True)
+    use_reference_numerics()    # before the first kernel starts: it inherits these variables
     todo = [p for p in chapters() if not names or p.stem in names]
     missing = set(names) - {p.stem for p in todo}
     if missing:

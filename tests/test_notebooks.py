@@ -138,3 +138,24 @@ def test_outputs_and_comments_show_equation_numbers_not_label_names(src):
         texts = [cell.source] + [_output_text(o) for o in cell.outputs]
         leaks += [f"cell {i}: {m}" for t in texts for m in re.findall(r"eq-ch\d\d[\w-]*", t)]
     assert not leaks, f"{src.name}: equation label names in code or output: {leaks[:5]}"
+
+
+def test_reference_numerics_variables_take_effect():
+    """The variables the chapters execute under are spelled as the libraries read them: a typo
+    would leave each library on its own CPU-dependent code path without a word."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ)
+    build_notebooks.use_reference_numerics(env)
+    probe = ("import numpy, torch\n"
+             "from numpy._core._multiarray_umath import __cpu_features__ as f\n"
+             "print(torch.backends.cpu.get_cpu_capability(), f['X86_V4'], f['AVX512_ICL'],"
+             " torch.get_num_threads())")
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out[0] in {"AVX2", "DEFAULT"}      # DEFAULT on a CPU without AVX2
+    assert out[1:3] == ["False", "False"]
+    assert out[3] == env["OMP_NUM_THREADS"] == "2"
+    assert env["MKL_CBWR"].split(",")[0] == "COMPATIBLE"

@@ -1,0 +1,26 @@
+"""The environment variables of scripts/reference_numerics.env, for Python callers.
+
+The kernels that execute chapters (nbclient, nbval) inherit the environment of the process that
+starts them, so `apply()` must run before the first kernel starts.
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+
+ENV_FILE = pathlib.Path(__file__).with_suffix(".env")
+
+
+def reference_env() -> dict[str, str]:
+    pairs = {}
+    for line in ENV_FILE.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            pairs[key] = value
+    return pairs
+
+
+def apply(environ=os.environ) -> None:
+    """Set the reference variables, overriding any value already there."""
+    environ.update(reference_env())
