@@ -409,7 +409,7 @@ def _bce_reduced(z, y, pw, w, mask, reduction):
     return C.reduce(loss, reduction, _bce_denominator(z, mask))
 
 
-def _bce_elementwise_fast(z, y, pw, w, out=None, scratch=None):
+def _bce_elementwise_fast(z, y, pw, w):
     """The value of _bce_elementwise with one exp and one log1p per element (no autograd).
 
     softplus(z) = a + relu(z) and softplus(-z) = a + relu(-z) share a = log1p(exp(-|z|)), so
@@ -418,11 +418,10 @@ def _bce_elementwise_fast(z, y, pw, w, out=None, scratch=None):
     is kept (at z >= 0 and y near 1 it computes 0 + (1 - y) z, and 1 - y is exact there).
     Not for differentiation: |z| and relu have a kink at 0 whose one-sided derivatives torch
     does not add up, so backward uses the closed form and double backward the composed form.
-
-    Two buffers of z's size (``out`` and ``scratch`` when given), everything else in place.
+    Used with weights or a mask; the plain loss goes block by block (_bce_negated_block).
     """
-    pos = torch.clamp_min(z, 0, out=out) if out is not None else torch.relu(z)
-    neg = torch.sub(pos, z, out=scratch) if scratch is not None else torch.sub(pos, z)
+    pos = torch.relu(z)
+    neg = torch.sub(pos, z)
     # neg is relu(-z), exactly: z - z = 0 for z >= 0, 0 - z for z < 0
     if pw is None:
         pos.lerp_(neg, y)
@@ -434,11 +433,13 @@ def _bce_elementwise_fast(z, y, pw, w, out=None, scratch=None):
     return loss if w is None else loss.mul_(w)
 
 
-#: Elements per block of the plain binary cross-entropy on the CPU: the block's logits, targets
-#: and two work buffers (1 MiB in float32) stay in the L2 cache through the chain of in-place
-#: steps, and no buffer of the batch's size is allocated (a fresh one costs about as much in
-#: page faults as the exp and the log1p).
-_BCE_BLOCK = 1 << 16
+#: Elements per block of the plain binary cross-entropy on the CPU. Each step of the chain below
+#: is one PyTorch call, and each call costs a few microseconds before it touches an element, so
+#: a block must be long enough for that to be small against the work (at 2^16 elements it was
+#: a third of the forward pass), and short enough that the block's logits, targets and two work
+#: buffers (4 MiB in float32) stay in the last-level cache, with no buffer of the batch's size
+#: allocated (a fresh one costs about as much in page faults as the transcendental function).
+_BCE_BLOCK = 1 << 18
 
 
 def _bce_blocks(z):
@@ -448,26 +449,40 @@ def _bce_blocks(z):
     return [(start, min(start + step, n)) for start in range(0, n, step)]
 
 
+def _bce_negated_block(z, y, c, t):
+    """Minus the loss of one block, written into ``t``; ``c`` is a work buffer of the same size.
+
+    Without weights the loss is (step(z) - y) z - log sigmoid(|z|), step(z) = 1 for z >= 0 and
+    0 otherwise: both terms are non-negative, so nothing cancels, and each is exact to a few
+    ulps however large the logit is and however close the target is to the logit's side
+    ((1 - y) z at z >= 0 with 1 - y exact for y >= 1/2, y |z| at z < 0; log sigmoid is computed
+    with log1p). This computes c = y - step(z), then t = log sigmoid(|z|) + c z = -loss: five
+    calls, one of them transcendental.
+    """
+    torch.sub(y, torch.ge(z, 0, out=c), out=c)
+    torch._C._nn.log_sigmoid(torch.abs(z, out=t), out=t)
+    return t.addcmul_(c, z)
+
+
 def _bce_plain_forward(z, y, reduction):
     """Binary cross-entropy without weights or a mask, block by block (see _BCE_BLOCK)."""
     zf, yf = z.reshape(-1), y.reshape(-1)
     blocks = _bce_blocks(zf)
     rows = blocks[0][1] if blocks else 0
-    scratch = torch.empty(rows, dtype=z.dtype, device=z.device)
+    work = torch.empty(rows, dtype=z.dtype, device=z.device)
     if reduction == "none":
         out = torch.empty_like(zf)
         for start, stop in blocks:
-            m = stop - start
-            _bce_elementwise_fast(zf[start:stop], yf[start:stop], None, None,
-                                  out=out[start:stop], scratch=scratch[:m])
+            _bce_negated_block(zf[start:stop], yf[start:stop], work[:stop - start],
+                               out[start:stop]).neg_()
         return out.view(z.shape)
-    part = torch.empty_like(scratch)
-    sums = torch.zeros(len(blocks), dtype=z.dtype, device=z.device)
+    part = torch.empty_like(work)
+    sums = torch.empty(len(blocks), dtype=z.dtype, device=z.device)
     for i, (start, stop) in enumerate(blocks):
         m = stop - start
-        loss = _bce_elementwise_fast(zf[start:stop], yf[start:stop], None, None,
-                                     out=part[:m], scratch=scratch[:m])
-        torch.sum(loss, dim=0, out=sums[i])
+        torch.sum(_bce_negated_block(zf[start:stop], yf[start:stop], work[:m], part[:m]),
+                  dim=0, out=sums[i])
+    sums.neg_()
     return C.reduce(sums, "sum") if reduction == "sum" else C.reduce(
         sums, "mean", torch.tensor(float(zf.numel()), dtype=z.dtype, device=z.device))
 

@@ -215,8 +215,24 @@ def test_bce_blocked_plain_path_equals_the_reference(block, reduction, gen, monk
     torch.testing.assert_close(z.grad, (torch.sigmoid(z.detach()) - y) * scale)
 
 
+def test_bce_plain_path_exact_to_a_few_ulps_at_the_edges():
+    """Per-element float32 losses without weights against float64: logits far out on either side
+    with targets near that side, where (1 - y) z and softplus(-|z|) are tiny next to |z|."""
+    z = torch.tensor([1e4, -1e4, 60.0, -60.0, 20.0, -20.0, 1e-3, -1e-3, 0.0, 3.0, -3.0])
+    y = torch.tensor([1 - 2**-20, 1e-6, 1.0, 0.0, 1.0, 0.0, 0.5, 0.3, 0.7, 1 - 2**-24, 2**-30])
+    z, y = z.repeat(3), y.repeat(3)
+    y[11:22] = 1 - y[11:22]          # and the far side, where the loss is about |z|
+    y[22:] = torch.rand(11, generator=torch.Generator().manual_seed(0))
+    want = R.binary_cross_entropy(_np(z).astype(np.float64), _np(y).astype(np.float64),
+                                  reduction="none")
+    got = _np(companion.binary_cross_entropy(z, y, reduction="none")).astype(np.float64)
+    assert np.all(want > 0)
+    np.testing.assert_allclose(got, want, rtol=4 * 2**-24, atol=0)
+
+
 def test_bce_blocked_float32_over_several_blocks(gen):
-    n = 2 * (1 << 16) + 3
+    from companion import core
+    n = 2 * core._BCE_BLOCK + 3
     z = rand(n, gen=gen, scale=5.0).float()
     y = (torch.rand(n, generator=gen) < 0.2).float()
     want = R.binary_cross_entropy(_np(z).astype(np.float64), _np(y).astype(np.float64))
