@@ -135,9 +135,9 @@ class _SoftCrossEntropy(torch.autograd.Function):
 
     The loss of row n is l_n = -sum_k c_nk log p_nk (c: the smoothed and weighted target,
     p = softmax(z / T), T = 1 unless given), so d l_n / d z_n = ((sum_k c_nk) p_n - c_n) / T.
-    Forward keeps log p and takes each row's sum as a dot product, backward writes exp(log p)
-    once and finishes the gradient in place: one buffer of the logits' size in each
-    direction, where the composed form makes several. A row holding 0 * log 0 (a class with
+    Forward keeps log p and takes each row's sum as a dot product, backward overwrites it
+    with exp(log p) and finishes the gradient in place: one buffer of the logits' size in
+    all, where the composed form makes several. A row holding 0 * log 0 (a class with
     no target mass and a -inf logit) comes out of the dot product as NaN and is redone with
     the convention 0 log 0 = 0. Under ``create_graph=True`` backward differentiates the
     composed form instead.
@@ -150,26 +150,32 @@ class _SoftCrossEntropy(torch.autograd.Function):
         redo = torch.isnan(loss)
         if bool(redo.any()):
             loss[redo] = -(c[redo] * _masked_log_p(log_p[redo], c[redo])).sum(-1)
-        ctx.save_for_backward(z, c, log_p)
+        ctx.save_for_backward(z, c)
+        ctx.log_p = log_p        # not saved: backward writes the gradient over it
         ctx.reduction, ctx.temperature = reduction, temperature
         return C.reduce(loss, reduction)
 
     @staticmethod
     def backward(ctx, grad_output):
-        z, c, log_p = ctx.saved_tensors
+        z, c = ctx.saved_tensors
         reduction, temperature = ctx.reduction, ctx.temperature
         if torch.is_grad_enabled():  # double backward: differentiate the composed form
             log_q = F.log_softmax(z if temperature == 1.0 else z / temperature, dim=-1)
             loss = _soft_cross_entropy(log_q, c, reduction)
             (grad,) = torch.autograd.grad(loss, z, grad_output, create_graph=True)
             return grad, None, None, None
+        # as in _PlainCrossEntropy: the gradient takes the log-probabilities' memory, and a
+        # second backward through a retained graph recomputes them
+        log_p, ctx.log_p = ctx.log_p, None
+        if log_p is None:
+            log_p = F.log_softmax(z if temperature == 1.0 else z / temperature, dim=-1)
         rows = log_p.shape[:-1]
         g = grad_output if temperature == 1.0 else grad_output / temperature
         if reduction == "mean":
             n = math.prod(rows)
             g = g / n if n else torch.zeros_like(g)
         g = g.expand(rows).unsqueeze(-1)
-        grad = torch.exp(log_p)                                   # p
+        grad = log_p.exp_()                                       # p
         grad.mul_(c.sum(-1, keepdim=True).mul_(g))                # (sum_k c_k) p, times g
         grad.addcmul_(c, g, value=-1.0)                           # minus g c
         return grad, None, None, None
@@ -257,7 +263,9 @@ class _PlainCrossEntropy(torch.autograd.Function):
         log_p = F.log_softmax(z, dim=-1)
         t = target.long().unsqueeze(-1)
         nll = log_p.gather(-1, t).squeeze(-1).neg_()
-        ctx.save_for_backward(z, log_p, t)
+        ctx.save_for_backward(z, t)
+        # neither an input nor an output: kept on ctx, so that backward may overwrite it
+        ctx.log_p = log_p
         ctx.reduction = reduction
         if reduction == "none":
             return nll
@@ -265,7 +273,7 @@ class _PlainCrossEntropy(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        z, log_p, t = ctx.saved_tensors
+        z, t = ctx.saved_tensors
         reduction = ctx.reduction
         if torch.is_grad_enabled():  # double backward: differentiate the composed form
             safe = t.squeeze(-1)
@@ -274,11 +282,17 @@ class _PlainCrossEntropy(torch.autograd.Function):
                                        reduction)
             (grad,) = torch.autograd.grad(loss, z, grad_output, create_graph=True)
             return grad, None, None
+        # the gradient is written over the saved log-probabilities (memory already in use,
+        # where a fresh buffer of the logits' size costs a page fault per 4 KiB); a second
+        # backward through a retained graph finds them gone and recomputes them
+        log_p, ctx.log_p = ctx.log_p, None
+        if log_p is None:
+            log_p = F.log_softmax(z, dim=-1)
         g = grad_output.to(log_p.dtype)
         if reduction == "mean":
             g = g / t.numel()
         g = g.unsqueeze(-1)                                       # (..., 1) or (1,) for a scalar
-        grad = torch.exp(log_p).mul_(g)                           # g p
+        grad = log_p.exp_().mul_(g)                               # g p
         grad.scatter_add_(-1, t, g.neg().expand(t.shape))         # minus g at the target
         return grad, None, None
 

@@ -59,6 +59,29 @@ def test_cross_entropy_plain_path_matches_torch(reduction, gen):
     assert torch.equal(base[:, :, ::2], z.detach())  # the input is not modified
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("soft", [False, True])
+def test_cross_entropy_backward_twice_through_a_retained_graph(soft, reduction, gen):
+    # hard (_PlainCrossEntropy) and soft targets (_SoftCrossEntropy): the first backward
+    # writes the gradient over the log-probabilities kept by forward; a second one through
+    # the retained graph recomputes them, and neither gradient changes the other
+    z = rand(6, 9, gen=gen, scale=3.0).requires_grad_()
+    y = torch.softmax(rand(6, 9, gen=gen, scale=2.0), -1) if soft else randint(9, 6, gen=gen)
+    ours = companion.cross_entropy(z, y, reduction=reduction)
+    want = F.cross_entropy(z, y, reduction=reduction)
+    ups = [torch.ones_like(want) if want.dim() == 0 else
+           torch.linspace(-1.0, 2.0, want.numel(), dtype=want.dtype), None]
+    ups[1] = 3.0 * ups[0]
+    g1, = torch.autograd.grad(ours, z, ups[0], retain_graph=True)
+    kept = g1.clone()
+    g2, = torch.autograd.grad(ours, z, ups[1], retain_graph=True)
+    g3, = torch.autograd.grad(ours, z, ups[0])
+    for g, go in ((g1, ups[0]), (g2, ups[1]), (g3, ups[0])):
+        torch.testing.assert_close(g, torch.autograd.grad(want, z, go, retain_graph=True)[0],
+                                   atol=1e-12, rtol=1e-12)
+    assert torch.equal(g1, kept) and torch.equal(g1, g3)
+
+
 def test_cross_entropy_ignore_index_inside_the_target_range_but_absent(gen):
     # ignore_index = 2 lies between the smallest and largest target but no target is 2: the
     # general path is taken, with every row counted, and it agrees with torch
