@@ -689,23 +689,30 @@ class _KLDivergence(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, p, q, dim):
-        kl, *saved = _kl_parts(p, q, dim)
-        ctx.save_for_backward(p, q, *saved)
+        kl, prob_p, diff, log_q, kl_k = _kl_parts(p, q, dim)
+        ctx.save_for_backward(p, q)
+        # neither inputs nor outputs (kl_k, a view of the output, is copied): kept on ctx, so
+        # that backward may write the two gradients over log p - log q and log q, with no
+        # fresh buffer of the logits' size
+        ctx.parts = (prob_p, diff, log_q, kl_k.detach().clone())
         ctx.dim = dim
         return kl
 
     @staticmethod
     def backward(ctx, grad_output):
-        p, q, prob_p, diff, log_q, kl = ctx.saved_tensors
+        p, q = ctx.saved_tensors
         dim = ctx.dim
         if torch.is_grad_enabled():  # double backward: differentiate the composed form
             return _composed_pair_grads(ctx, _kl_composed(p, q, dim), p, q, grad_output)
+        # a second backward through a retained graph finds the parts used up: recomputed
+        parts, ctx.parts = ctx.parts, None
+        prob_p, diff, log_q, kl = parts if parts is not None else _kl_parts(p, q, dim)[1:]
         g = grad_output.unsqueeze(dim)
         grad_p = grad_q = None
         if ctx.needs_input_grad[0]:
-            grad_p = torch.sub(diff, kl).mul_(prob_p).mul_(g)
+            grad_p = diff.sub_(kl).mul_(prob_p).mul_(g)
         if ctx.needs_input_grad[1]:
-            grad_q = torch.exp(log_q).sub_(prob_p).mul_(g)
+            grad_q = log_q.exp_().sub_(prob_p).mul_(g)
         return grad_p, grad_q, None
 
 

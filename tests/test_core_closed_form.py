@@ -237,6 +237,25 @@ def test_kl_divergence_closed_form_gradient_matches_f_kl_div(dim, which, gen):
     assert torch.autograd.gradgradcheck(fn, (a, b))
 
 
+def test_kl_divergence_backward_twice_through_a_retained_graph(gen):
+    # backward writes the gradients over the parts forward kept; a second backward through
+    # the retained graph recomputes them, and neither gradient changes the other
+    a = rand(5, 6, gen=gen, scale=2.0).requires_grad_()
+    b = rand(5, 6, gen=gen, scale=2.0).requires_grad_()
+    ours = companion.kl_divergence(a, b)
+    theirs = F.kl_div(torch.log_softmax(b, -1), torch.log_softmax(a, -1), reduction="none",
+                      log_target=True).sum(-1)
+    go = torch.linspace(0.5, 1.5, 5, dtype=ours.dtype)
+    first = torch.autograd.grad(ours, (a, b), go, retain_graph=True)
+    kept = [g.clone() for g in first]
+    second = torch.autograd.grad(ours, (a, b), 2 * go, retain_graph=True)
+    want = torch.autograd.grad(theirs, (a, b), go)
+    for g1, g2, k, w in zip(first, second, kept, want):
+        torch.testing.assert_close(g1, w, atol=1e-12, rtol=1e-10)
+        torch.testing.assert_close(g2, 2 * w, atol=1e-12, rtol=1e-10)
+        assert torch.equal(g1, k)
+
+
 def test_kl_divergence_class_without_p_mass(gen):
     a, b = rand(3, 4, gen=gen), rand(3, 4, gen=gen)
     a[0, 1] = -float("inf")                   # p has no mass where q has some: contributes 0
