@@ -7,7 +7,8 @@ STAMP  := $(VENV)/.installed
 JB     := $(VENV)/bin/jupyter-book
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 # chapters execute under the variables that made the stored notebooks (see that file)
-REFNUM := env $(shell grep -v '^\#' scripts/reference_numerics.env)
+# (x86-64 only)
+REFNUM := env $(shell test "$$(uname -m)" = x86_64 && grep -v '^\#' scripts/reference_numerics.env)
 
 .PHONY: setup book book-strict test unit nbval browser pdf notebooks bench bench-smoke clean
 

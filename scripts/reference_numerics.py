@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import os
 import pathlib
+import platform
 
 ENV_FILE = pathlib.Path(__file__).with_suffix(".env")
 
 
 def reference_env() -> dict[str, str]:
+    """The variables, on an x86-64 machine; none elsewhere (see the file's header)."""
+    if platform.machine().lower() not in {"x86_64", "amd64"}:
+        return {}
     pairs = {}
     for line in ENV_FILE.read_text().splitlines():
         line = line.strip()
