@@ -130,6 +130,18 @@ def _soft_cross_entropy(log_p, c, reduction):
     return C.reduce(-(c * _masked_log_p(log_p, c)).sum(-1), reduction)
 
 
+def _take_kept(ctx, recompute):
+    """What forward kept on ``ctx.kept`` for backward to write the gradient over, taken once.
+
+    Kept on ``ctx`` rather than saved, since it is neither an input nor an output and backward
+    overwrites it: memory already in use, where a fresh buffer of the logits' size costs a
+    page fault per 4 KiB. A second backward through a retained graph finds it gone and gets
+    ``recompute()`` instead.
+    """
+    kept, ctx.kept = ctx.kept, None
+    return recompute() if kept is None else kept
+
+
 class _SoftCrossEntropy(torch.autograd.Function):
     """Soft-target cross-entropy with the closed-form gradient (sum_k c_k) p - c.
 
@@ -151,7 +163,7 @@ class _SoftCrossEntropy(torch.autograd.Function):
         if bool(redo.any()):
             loss[redo] = -(c[redo] * _masked_log_p(log_p[redo], c[redo])).sum(-1)
         ctx.save_for_backward(z, c)
-        ctx.log_p = log_p        # not saved: backward writes the gradient over it
+        ctx.kept = log_p         # see _take_kept
         ctx.reduction, ctx.temperature = reduction, temperature
         return C.reduce(loss, reduction)
 
@@ -164,11 +176,8 @@ class _SoftCrossEntropy(torch.autograd.Function):
             loss = _soft_cross_entropy(log_q, c, reduction)
             (grad,) = torch.autograd.grad(loss, z, grad_output, create_graph=True)
             return grad, None, None, None
-        # as in _PlainCrossEntropy: the gradient takes the log-probabilities' memory, and a
-        # second backward through a retained graph recomputes them
-        log_p, ctx.log_p = ctx.log_p, None
-        if log_p is None:
-            log_p = F.log_softmax(z if temperature == 1.0 else z / temperature, dim=-1)
+        log_p = _take_kept(ctx, lambda: F.log_softmax(
+            z if temperature == 1.0 else z / temperature, dim=-1))
         rows = log_p.shape[:-1]
         g = grad_output if temperature == 1.0 else grad_output / temperature
         if reduction == "mean":
@@ -264,8 +273,7 @@ class _PlainCrossEntropy(torch.autograd.Function):
         t = target.long().unsqueeze(-1)
         nll = log_p.gather(-1, t).squeeze(-1).neg_()
         ctx.save_for_backward(z, t)
-        # neither an input nor an output: kept on ctx, so that backward may overwrite it
-        ctx.log_p = log_p
+        ctx.kept = log_p         # see _take_kept
         ctx.reduction = reduction
         if reduction == "none":
             return nll
@@ -282,12 +290,7 @@ class _PlainCrossEntropy(torch.autograd.Function):
                                        reduction)
             (grad,) = torch.autograd.grad(loss, z, grad_output, create_graph=True)
             return grad, None, None
-        # the gradient is written over the saved log-probabilities (memory already in use,
-        # where a fresh buffer of the logits' size costs a page fault per 4 KiB); a second
-        # backward through a retained graph finds them gone and recomputes them
-        log_p, ctx.log_p = ctx.log_p, None
-        if log_p is None:
-            log_p = F.log_softmax(z, dim=-1)
+        log_p = _take_kept(ctx, lambda: F.log_softmax(z, dim=-1))
         g = grad_output.to(log_p.dtype)
         if reduction == "mean":
             g = g / t.numel()
@@ -691,10 +694,8 @@ class _KLDivergence(torch.autograd.Function):
     def forward(ctx, p, q, dim):
         kl, prob_p, diff, log_q, kl_k = _kl_parts(p, q, dim)
         ctx.save_for_backward(p, q)
-        # neither inputs nor outputs (kl_k, a view of the output, is copied): kept on ctx, so
-        # that backward may write the two gradients over log p - log q and log q, with no
-        # fresh buffer of the logits' size
-        ctx.parts = (prob_p, diff, log_q, kl_k.detach().clone())
+        # see _take_kept; kl_k, a view of the output, is copied
+        ctx.kept = (prob_p, diff, log_q, kl_k.detach().clone())
         ctx.dim = dim
         return kl
 
@@ -704,9 +705,7 @@ class _KLDivergence(torch.autograd.Function):
         dim = ctx.dim
         if torch.is_grad_enabled():  # double backward: differentiate the composed form
             return _composed_pair_grads(ctx, _kl_composed(p, q, dim), p, q, grad_output)
-        # a second backward through a retained graph finds the parts used up: recomputed
-        parts, ctx.parts = ctx.parts, None
-        prob_p, diff, log_q, kl = parts if parts is not None else _kl_parts(p, q, dim)[1:]
+        prob_p, diff, log_q, kl = _take_kept(ctx, lambda: _kl_parts(p, q, dim)[1:])
         g = grad_output.unsqueeze(dim)
         grad_p = grad_q = None
         if ctx.needs_input_grad[0]:
