@@ -141,13 +141,15 @@ class LinearCE(Case):
             out["naive"] = _step(lambda: F.cross_entropy(hd @ w.T, t), hd, w)
         out["floor"] = self._floor()
         out["floor_rowmajor"] = self._floor(layout="rows")
+        if _onednn_linear() is not None:
+            out["floor_onednn"] = self._floor(onednn=True)
         if self.with_unchunked_floor:
             out["floor_unchunked"] = self._floor(layout="full")
             out["floor_fresh"] = self._floor(fresh=True)
             out["floor_exp"] = self._floor(exp=True)
         return out
 
-    def _floor(self, layout="tiles", fresh=False, exp=False):
+    def _floor(self, layout="tiles", fresh=False, exp=False, onednn=False):
         """The three matrix products alone, into preallocated buffers (unless fresh).
 
         Tiles (the floor): the products the companion performs, in the same row chunks and
@@ -160,8 +162,12 @@ class LinearCE(Case):
         operating system handing over that memory (page faults). Exp: the floor's products
         plus one base-2 exponential of every logit, taken in place while its tile is in
         cache, the least work an exact softmax adds to them (every logit enters the
-        log-sum-exp), so no exact method can come in much under it.
+        log-sum-exp), so no exact method can come in much under it. oneDNN: the floor's
+        products, same tiles and buffers, through oneDNN's matrix multiply instead of MKL's
+        (PyTorch ships both and uses MKL for float32 products on x86): how much a different
+        matrix library alone would move the floor on this machine.
         """
+        lin = _onednn_linear() if onednn else None
         h, w = self.hidden.detach(), self.weight.detach()
         n, v = h.shape[0], w.shape[0]
         rows = n if layout == "full" else min(self.size["chunk"], n)
@@ -190,6 +196,21 @@ class LinearCE(Case):
                     torch.mm(g_c, w, out=g_h)                                  # hidden gradient
                     continue
                 h_t = h_c.t()
+                if lin is not None:  # oneDNN computes x @ m.T into a new tensor: copy or add it
+                    h_tc = h_t.contiguous()
+                    for lo, hi in blocks:                                      # forward logits
+                        logits[lo:hi, :r].copy_(lin(w[lo:hi], h_c))
+                    for j, (lo, hi) in enumerate(blocks):
+                        g_t = grad_logits[lo:hi, :r]
+                        if start == 0:                                         # weight gradient
+                            grad_w[lo:hi].copy_(lin(g_t, h_tc))
+                        else:
+                            grad_w[lo:hi].add_(lin(g_t, h_tc))
+                        if j == 0:                                             # hidden gradient
+                            g_h.copy_(lin(g_t.t(), w[lo:hi].t()))
+                        else:
+                            g_h.add_(lin(g_t.t(), w[lo:hi].t()))
+                    continue
                 for lo, hi in blocks:
                     tile = logits[lo:hi, :r]
                     torch.mm(w[lo:hi], h_t, out=tile)                          # forward logits
@@ -206,7 +227,8 @@ class LinearCE(Case):
         return run
 
     def time_only(self):
-        return {"floor", "floor_rowmajor", "floor_unchunked", "floor_fresh", "floor_exp"}
+        return {"floor", "floor_rowmajor", "floor_unchunked", "floor_fresh", "floor_exp",
+                "floor_onednn"}
 
     def verify(self):
         """Where the time goes, from single passes under the PyTorch profiler.
@@ -227,6 +249,18 @@ class LinearCE(Case):
         return {"ours_exp_over_products": exps / products,
                 "rest_over_products": (sum(ours.values()) - products - exps) / products,
                 "exp_over_products": _exps(bound) / _products(bound)}
+
+
+def _onednn_linear():
+    """``f(x, m) = x @ m.T`` through oneDNN (PyTorch's private ``mkldnn::_linear_pointwise``,
+    the op its compiler uses for CPU linear layers), or None where this build lacks it."""
+    if not torch.backends.mkldnn.is_available():
+        return None
+    try:
+        op = torch.ops.mkldnn._linear_pointwise
+    except (AttributeError, RuntimeError):
+        return None
+    return lambda x, m: op(x, m, None, "none", [], "")
 
 
 def _own_times(run) -> dict:
@@ -258,7 +292,7 @@ class LinearCELlama(LinearCE):
     memory_impls = {"companion"}  # one child is another ~3 TFLOP pass
 
     def time_only(self):
-        return {"floor", "floor_rowmajor"}
+        return {"floor", "floor_rowmajor", "floor_onednn"}
 
 
 # ------------------------------------------------------------------------------ cross-entropy

@@ -295,6 +295,7 @@ _NAMES = {
     "floor_unchunked": "the three matrix products at full size",
     "floor_fresh": "the floor's products into buffers allocated in each call",
     "floor_exp": "the floor's products and one exponential of every logit",
+    "floor_onednn": "the floor's products through oneDNN instead of MKL",
     "torchvision_formula": "torchvision's `sigmoid_focal_loss`, written out",
     "torchvision": "torchvision `sigmoid_focal_loss`",
     "torch": "`torch.nn.functional`",
@@ -443,6 +444,10 @@ def markdown(results: dict) -> str:
                 t = impls["torch_chunked"]["time_ms"] / impls["floor"]["time_ms"]
                 text += (f". PyTorch's chunked form takes {t:.2f}× the floor, so 0.90× its time "
                          f"would be {0.9 * t:.2f}× the floor")
+            if "floor_onednn" in impls:
+                d = impls["floor_onednn"]["time_ms"] / impls["floor"]["time_ms"]
+                text += (f". The same products through oneDNN, the other matrix library in "
+                         f"PyTorch's CPU build, take {d:.2f}× the floor")
             lines += ["", text + "."]
         checks = entry.get("checks") or {}
         if checks:
