@@ -8,7 +8,12 @@ implementations take turns (interleaved) for ``--repeats`` rounds; the table rep
 median of each. Interleaving spreads any background load over all implementations alike.
 Torch runs on one thread (``--threads``): on a shared, loaded machine, OpenMP threads that wait
 for each other at every parallel region make two-thread timings erratic (a Dawid-Skene run
-measured 1.3 s on one thread and 12-18 s on two, at the same moment).
+measured 1.3 s on one thread and 12-18 s on two, at the same moment). The timing process fixes
+glibc's malloc thresholds at the values glibc's own rule reaches in a long-running process
+(``fix_allocator``), so that a case rerun on its own meets the allocator in the state it had in
+the full pass, whatever ran before it. Whether a block of a few MiB comes back from the heap
+or is faulted in afresh still varies from round to round (the heap fragments), which is what
+spreads the rounds of the cases of a few milliseconds.
 
 Peak memory: one fresh child process per (case, implementation), with glibc's mmap threshold
 fixed so that every large block is mapped when allocated and unmapped when freed. The child
@@ -106,6 +111,35 @@ def measure_memory(case_name: str, impl: str, size: dict, smoke_size: dict) -> f
                BENCH_THREADS=str(torch.get_num_threads()))
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])["peak_mib"]
+
+
+# glibc's malloc maps blocks of M_MMAP_THRESHOLD bytes and more afresh (a page fault on the
+# first touch of every page) and unmaps them when they are freed, and hands free memory above
+# M_TRIM_THRESHOLD at the top of its heap back to the system. Both thresholds start low and
+# rise as the process frees large blocks, so by default a case timed first in a process and
+# the same case timed after others pay different prices for fresh memory.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3   # mallopt's parameter numbers (malloc.h)
+_MMAP_THRESHOLD = 32 << 20   # the highest value glibc's own rule raises it to (64-bit)
+_TRIM_THRESHOLD = 2 * _MMAP_THRESHOLD            # what that rule sets beside it
+
+
+def fix_allocator():
+    """Fix glibc's two thresholds, from the start, at the values its own rule reaches in a
+    long-running process: blocks under 32 MiB come from the heap, larger ones are mapped afresh
+    every time, whatever ran before. Returns the values set, or None where the C library is
+    not glibc (then nothing is changed)."""
+    import ctypes
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return None
+    if not (mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD) and mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD)):
+        return None
+    _ALLOCATOR.update(mmap_threshold=_MMAP_THRESHOLD, trim_threshold=_TRIM_THRESHOLD)
+    return dict(_ALLOCATOR)
+
+
+_ALLOCATOR: dict = {}   # what fix_allocator set in this process (recorded with the machine)
 
 
 def measure_time(impls: dict, repeats: int, progress: Progress, label: str, warm: bool = True) -> dict:
@@ -238,6 +272,17 @@ def write_report(results: dict, out_dir: pathlib.Path) -> None:
     figure(results, out_dir / "scaling.png")
 
 
+def _allocator_text(m: dict) -> str:
+    a = m.get("allocator")
+    if not a:
+        return (" The timing process ran with glibc's default malloc thresholds, which move "
+                "during the run.")
+    return (f" The timing process fixed glibc's malloc thresholds (mmap "
+            f"{a['mmap_threshold'] >> 20} MiB, trim {a['trim_threshold'] >> 20} MiB) at the values "
+            "glibc reaches in a long-running process, so a case rerun alone meets the allocator "
+            "as it was in the full pass.")
+
+
 def machine() -> dict:
     return {
         "cpu": platform.processor() or platform.machine(),
@@ -247,6 +292,7 @@ def machine() -> dict:
         "python": platform.python_version(),
         "date": datetime.date.today().isoformat(),
         "peers": peer_versions(),
+        "allocator": dict(_ALLOCATOR) or None,
     }
 
 
@@ -357,7 +403,7 @@ def markdown(results: dict) -> str:
         "that pass, measured in a fresh process. Ratios are to the peer named in the first row "
         "of each table (the floor row: to the three matrix products). A time target's "
         "'per round' column gives the lowest and highest of the same ratio taken within each "
-        "round, and in how many rounds it was within the threshold.",
+        "round, and in how many rounds it was within the threshold." + _allocator_text(m),
         "",
         f"Peers: {peers}." + (f" Not installed: {', '.join(absent)} (their rows are left out)."
                               if absent else ""),
@@ -548,6 +594,7 @@ def main(argv=None) -> int:
         print(f"rewrote {out / 'results.md'} and {out / 'scaling.png'} from results.json")
         return 0
     torch.set_num_threads(args.threads)
+    fix_allocator()
     repeats = args.repeats or (2 if args.smoke else 5)
     # every (case, implementation) but the floors gets a memory child; the smoke run starts
     # just one (each child imports torch afresh) and only times the scaling sweeps
