@@ -770,12 +770,33 @@ def _js_composed(p, q, dim):
     return 0.5 * (kl_pm + kl_qm) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
+#: Elements per block of the row-wise dot product on the CPU (1 MiB in float32): few enough
+#: that the block's products stay in cache, enough that each call's fixed cost is small.
+_DOT_BLOCK = 1 << 18
+
+
 def _dot(a, b, dim):
-    """sum over ``dim`` of a * b; along the last axis as a batched product, no temporary."""
-    if dim in (-1, a.dim() - 1):
-        k = a.shape[-1]
-        return torch.bmm(a.reshape(-1, 1, k), b.reshape(-1, k, 1)).reshape(a.shape[:-1])
-    return (a * b).sum(dim)
+    """sum over ``dim`` of a * b (same shapes, no gradient through it).
+
+    On the CPU, along the last axis, the products are formed a block of rows at a time in one
+    small buffer and summed while it is in cache: no temporary of the inputs' size, whose
+    fresh pages would cost as much as the arithmetic. (A batched matrix product, ``bmm`` of
+    (n, 1, k) by (n, k, 1), also avoids the temporary but runs n tiny products: twice the
+    time of the blocks at 4096 x 1000.)
+    """
+    if (dim not in (-1, a.dim() - 1) or a.device.type != "cpu" or a.shape != b.shape
+            or (torch.is_grad_enabled() and (a.requires_grad or b.requires_grad))):
+        return (a * b).sum(dim)
+    k, n = a.shape[-1], math.prod(a.shape[:-1])
+    a2, b2 = a.reshape(n, k), b.reshape(n, k)
+    out = torch.empty(n, dtype=torch.result_type(a, b), device=a.device)
+    rows = max(1, _DOT_BLOCK // max(k, 1))
+    buf = torch.empty(min(rows, n), k, dtype=out.dtype, device=a.device)
+    for start in range(0, n, rows):
+        stop = min(n, start + rows)
+        torch.sum(torch.mul(a2[start:stop], b2[start:stop], out=buf[:stop - start]), -1,
+                  out=out[start:stop])
+    return out.reshape(a.shape[:-1])
 
 
 def _js_parts(p, q, dim):

@@ -268,3 +268,20 @@ def test_kl_divergence_class_without_p_mass(gen):
     q = torch.softmax(b.detach(), -1)
     p = torch.softmax(a.detach(), -1)
     torch.testing.assert_close(gb, q - p, atol=1e-12, rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(0, 5), (3, 0), (7, 3), (2, 3, 5)])
+def test_row_dot_over_blocks_matches_float64(shape, monkeypatch):
+    """The blocked row-wise dot product: several blocks, a last short one, empty shapes,
+    a non-contiguous input; the inputs are left as they were."""
+    from companion import core
+    monkeypatch.setattr(core, "_DOT_BLOCK", 4)  # blocks of 1 row at k = 3, 5; many blocks
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(*shape, generator=g)
+    b = torch.randn(*reversed(shape), generator=g).transpose(0, -1)  # non-contiguous
+    a0, b0 = a.clone(), b.clone()
+    got = core._dot(a, b, -1)
+    want = (a.double() * b.double()).sum(-1)
+    assert got.shape == want.shape and got.dtype == torch.float32
+    torch.testing.assert_close(got.double(), want, rtol=1e-6, atol=1e-6)
+    assert torch.equal(a, a0) and torch.equal(b, b0)
