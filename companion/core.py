@@ -776,19 +776,22 @@ _DOT_BLOCK = 1 << 18
 
 
 def _dot(a, b, dim):
-    """sum over ``dim`` of a * b (same shapes, no gradient through it).
+    """sum over ``dim`` of a * b, for two tensors of one shape.
 
-    On the CPU, along the last axis, the products are formed a block of rows at a time in one
-    small buffer and summed while it is in cache: no temporary of the inputs' size, whose
-    fresh pages would cost as much as the arithmetic. (A batched matrix product, ``bmm`` of
-    (n, 1, k) by (n, k, 1), also avoids the temporary but runs n tiny products: twice the
-    time of the blocks at 4096 x 1000.)
+    Along the last axis no temporary of the inputs' size is made. On the CPU the products
+    are formed a block of rows at a time in one small buffer and summed while it is in
+    cache (fresh pages for a full-size temporary would cost as much as the arithmetic); a
+    batched matrix product, ``bmm`` of (n, 1, k) by (n, k, 1), runs n tiny products and
+    took twice as long at 4096 x 1000, but is what an accelerator gets. With a gradient to
+    carry, or along another axis, it is the plain ``(a * b).sum(dim)``.
     """
-    if (dim not in (-1, a.dim() - 1) or a.device.type != "cpu" or a.shape != b.shape
+    if (dim not in (-1, a.dim() - 1) or a.shape != b.shape
             or (torch.is_grad_enabled() and (a.requires_grad or b.requires_grad))):
         return (a * b).sum(dim)
     k, n = a.shape[-1], math.prod(a.shape[:-1])
     a2, b2 = a.reshape(n, k), b.reshape(n, k)
+    if a.device.type != "cpu":
+        return torch.bmm(a2.unsqueeze(1), b2.unsqueeze(2)).reshape(a.shape[:-1])
     out = torch.empty(n, dtype=torch.result_type(a, b), device=a.device)
     rows = max(1, _DOT_BLOCK // max(k, 1))
     buf = torch.empty(min(rows, n), k, dtype=out.dtype, device=a.device)
