@@ -33,8 +33,9 @@ unit: $(STAMP)
 	$(PY) -m pytest -q --ignore=tests/browser
 
 ## nbval: re-execute every stored notebook and compare its outputs
+## (conftest.py sets the reference variables for any pytest --nbval run)
 nbval: $(STAMP)
-	$(REFNUM) $(PY) -m pytest -q $(NBVAL) notebooks
+	$(PY) -m pytest -q $(NBVAL) notebooks
 
 ## browser: the built book in headless Chromium at phone and desktop width (after book-strict)
 browser: $(STAMP)
