@@ -230,6 +230,21 @@ def test_bce_plain_path_exact_to_a_few_ulps_at_the_edges():
     np.testing.assert_allclose(got, want, rtol=4 * 2**-24, atol=0)
 
 
+def test_bce_plain_path_near_float32_overflow():
+    """Logits on the target's side, where the loss is exp(-|z|): to a few ulps while that is a
+    normal number, at most 3e-39 off where exp(|z|) overflows, and never a negative zero."""
+    z = torch.tensor([80.0, 87.0, 88.0, 88.5, 88.7, 88.8, 89.0, 100.0, 104.0, 1e4])
+    z, y = torch.cat([z, -z]), torch.cat([torch.ones(10), torch.zeros(10)])
+    want = R.binary_cross_entropy(_np(z).astype(np.float64), _np(y).astype(np.float64),
+                                  reduction="none")
+    got = companion.binary_cross_entropy(z, y, reduction="none")
+    assert not torch.signbit(got).any()
+    np.testing.assert_allclose(_np(got).astype(np.float64), want, rtol=4 * 2**-24, atol=3e-39)
+    normal = want > np.finfo(np.float32).tiny
+    np.testing.assert_allclose(_np(got).astype(np.float64)[normal], want[normal],
+                               rtol=4 * 2**-24, atol=0)
+
+
 def test_bce_blocked_float32_over_several_blocks(gen):
     from companion import core
     n = 2 * core._BCE_BLOCK + 3
