@@ -499,7 +499,7 @@ def _bce_plain_forward(z, y, reduction):
         out = torch.empty_like(zf)
         for start, stop in blocks:
             _bce_negated_block(zf[start:stop], yf[start:stop], work[:stop - start],
-                               out[start:stop]).neg_()
+                               out[start:stop]).neg_().add_(0.0)  # no -0 where the loss is 0
         return out.view(z.shape)
     part = torch.empty_like(work)
     sums = torch.empty(len(blocks), dtype=z.dtype, device=z.device)
