@@ -427,10 +427,11 @@ def _bce_reduced(z, y, pw, w, mask, reduction):
 
 
 def _bce_elementwise_fast(z, y, pw, w):
-    """The value of _bce_elementwise with one exp and one log1p per element (no autograd).
+    """The value of _bce_elementwise with one sigmoid and one log1p per element (no autograd).
 
     softplus(z) = a + relu(z) and softplus(-z) = a + relu(-z) share a = log1p(exp(-|z|)), so
-    only a is transcendental. Without a pos_weight the loss is a + lerp(relu(z), relu(-z), y):
+    only a is transcendental; it is taken as -log1p(-sigmoid(-|z|)), as in _bce_negated_block
+    (the sigmoid is the faster of the two on the CPU). Without a pos_weight the loss is a + lerp(relu(z), relu(-z), y):
     the lerp works from its nearer end, so the cancellation-free property of _bce_elementwise
     is kept (at z >= 0 and y near 1 it computes 0 + (1 - y) z, and 1 - y is exact there).
     Not for differentiation: |z| and relu have a kink at 0 whose one-sided derivatives torch
@@ -440,13 +441,14 @@ def _bce_elementwise_fast(z, y, pw, w):
     pos = torch.relu(z)
     neg = torch.sub(pos, z)
     # neg is relu(-z), exactly: z - z = 0 for z >= 0, 0 - z for z < 0
+    # minus_a = log1p(-sigmoid(-|z|)) = -log1p(exp(-|z|)) = -a
     if pw is None:
         pos.lerp_(neg, y)
-        a = torch.abs(z, out=neg).neg_().exp_().log1p_()
-        loss = pos.add_(a)
+        minus_a = torch.abs(z, out=neg).neg_().sigmoid_().neg_().log1p_()
+        loss = pos.sub_(minus_a)
     else:
-        a = torch.abs(z).neg_().exp_().log1p_()
-        loss = pos.add_(a).lerp_(neg.add_(a).mul_(pw), y)
+        minus_a = torch.abs(z).neg_().sigmoid_().neg_().log1p_()
+        loss = pos.sub_(minus_a).lerp_(neg.sub_(minus_a).mul_(pw), y)
     return loss if w is None else loss.mul_(w)
 
 
