@@ -5,15 +5,17 @@
 
 Time: every implementation of a case runs in the same process, warmed up once, then the
 implementations take turns (interleaved) for ``--repeats`` rounds; the table reports the
-median of each. Interleaving spreads any background load over all implementations alike.
+median of each. Interleaving spreads any background load over all implementations alike. In a
+full run, an implementation whose pass takes less than ``MIN_ROUND_MS`` runs that many passes
+back to back in each of its rounds (``calls_per_round``), and the round is their mean.
 Torch runs on one thread (``--threads``): on a shared, loaded machine, OpenMP threads that wait
 for each other at every parallel region make two-thread timings erratic (a Dawid-Skene run
 measured 1.3 s on one thread and 12-18 s on two, at the same moment). The timing process fixes
 glibc's malloc thresholds at the values glibc's own rule reaches in a long-running process
 (``fix_allocator``), so that a case rerun on its own meets the allocator in the state it had in
 the full pass, whatever ran before it. Whether a block of a few MiB comes back from the heap
-or is faulted in afresh still varies from round to round (the heap fragments), which is what
-spreads the rounds of the cases of a few milliseconds.
+or is faulted in afresh still varies from call to call (the heap fragments), which is what
+spread the single-call rounds of the cases of a few milliseconds.
 
 Peak memory: one fresh child process per (case, implementation), with glibc's mmap threshold
 fixed so that every large block is mapped when allocated and unmapped when freed. The child
@@ -30,6 +32,7 @@ import argparse
 import datetime
 import gc
 import json
+import math
 import os
 import pathlib
 import platform
@@ -142,19 +145,53 @@ def fix_allocator():
 _ALLOCATOR: dict = {}   # what fix_allocator set in this process (recorded with the machine)
 
 
-def measure_time(impls: dict, repeats: int, progress: Progress, label: str, warm: bool = True) -> dict:
-    """Wall times (ms) of each implementation over interleaved rounds, after a warm-up."""
+#: A round of an implementation lasts at least this long in a full run: a call shorter than
+#: that is repeated back to back and the round reports the mean (see calls_per_round)
+MIN_ROUND_MS = 100.0
+MAX_CALLS_PER_ROUND = 100
+
+
+def calls_per_round(run, min_round_ms: float) -> int:
+    """How many consecutive calls of ``run`` make a round of at least ``min_round_ms``, from
+    one timed call (after the warm-up). A single call of a few milliseconds is at the mercy of
+    one page fault or one preemption; the mean of the calls that fill 100 ms is not, and a
+    training loop, too, calls its loss over and over."""
+    if min_round_ms <= 0:
+        return 1
+    start = time.perf_counter()
+    run()
+    once = (time.perf_counter() - start) * 1e3
+    return max(1, min(MAX_CALLS_PER_ROUND, math.ceil(min_round_ms / max(once, 1e-3))))
+
+
+def _round_text(results: dict) -> str:
+    """The sentence on calls per round, for results measured with them."""
+    if not any("calls_per_round" in i for c in results.get("cases", {}).values()
+               for i in c.get("impls", {}).values()):
+        return ""
+    return (f"a round of a pass shorter than {MIN_ROUND_MS:.0f} ms is the mean of as many "
+            f"consecutive passes as fill {MIN_ROUND_MS:.0f} ms (at most {MAX_CALLS_PER_ROUND}; "
+            "`calls_per_round` in results.json); ")
+
+
+def measure_time(impls: dict, repeats: int, progress: Progress, label: str, warm: bool = True,
+                 min_round_ms: float = 0.0):
+    """Wall times (ms per call) of each implementation over interleaved rounds, after a
+    warm-up, and the calls per round of each: a round of an implementation is the mean of
+    that many consecutive calls."""
     for name, run in impls.items() if warm else ():
         run()
         progress.step(f"{label}: warm-up {name}")
+    calls = {name: calls_per_round(run, min_round_ms) for name, run in impls.items()}
     times = {name: [] for name in impls}
     for r in range(repeats):
         for name, run in impls.items():
             start = time.perf_counter()
-            run()
-            times[name].append((time.perf_counter() - start) * 1e3)
+            for _ in range(calls[name]):
+                run()
+            times[name].append((time.perf_counter() - start) * 1e3 / calls[name])
             progress.step(f"{label}: round {r + 1}/{repeats} {name}")
-    return times
+    return times, calls
 
 
 def check_agreement(case, impls: dict, progress: Progress) -> dict:
@@ -196,6 +233,7 @@ def run(mode: str, repeats: int, out_dir: pathlib.Path, memory: set, scaling_mem
     total = sum((case_repeats(name) + 1) * n for name, n in n_impls.items())
     total += sum(1 for (c, _) in memory if c in case_names)
     scaling_repeats = max(1, repeats // 2)
+    min_round_ms = 0.0 if mode == "smoke" else MIN_ROUND_MS
     points = len(scaling["vocab"]) * ("scaling" in sweeps) + len(scaling_n["rows"]) * ("scaling_n" in sweeps)
     total += points * len(SCALING_IMPLS) * (scaling_repeats + 1 + scaling_memory)
     progress = Progress(total)
@@ -216,11 +254,13 @@ def run(mode: str, repeats: int, out_dir: pathlib.Path, memory: set, scaling_mem
         case = CASES[name](**sizes[name])
         impls = case.impls()
         values = check_agreement(case, impls, progress)
-        times = measure_time(impls, case_repeats(name), progress, name, warm=False)
+        times, calls = measure_time(impls, case_repeats(name), progress, name, warm=False,
+                                    min_round_ms=min_round_ms)
         entry = {"size": sizes[name], "loss": values, "impls": {}, "repeats": case_repeats(name),
                  "date": results["machine"]["date"]}
         for impl, ts in times.items():
-            entry["impls"][impl] = {"time_ms": statistics.median(ts), "time_ms_runs": ts}
+            entry["impls"][impl] = {"time_ms": statistics.median(ts), "time_ms_runs": ts,
+                                    "calls_per_round": calls[impl]}
         entry["checks"] = case.verify()
         entry["notes"] = case.notes
         del case, impls
@@ -234,7 +274,7 @@ def run(mode: str, repeats: int, out_dir: pathlib.Path, memory: set, scaling_mem
     def sweep(size, label):
         case = CASES["linear_ce"](**size)
         impls = {k: f for k, f in case.impls().items() if k in SCALING_IMPLS}
-        times = measure_time(impls, scaling_repeats, progress, label)
+        times, _ = measure_time(impls, scaling_repeats, progress, label, min_round_ms=min_round_ms)
         del case, impls
         gc.collect()
         point = {}
@@ -399,7 +439,7 @@ def markdown(results: dict) -> str:
         f"Measured on {m['cores']} CPU cores ({m['cpu']}, {m['torch_threads']} torch threads), "
         f"torch {m['torch']}, {m['date']}; mode `{results['mode']}`, median of "
         f"{results['repeats']} interleaved rounds after a warm-up unless a table says otherwise. "
-        "Time is one forward and backward pass; peak memory is the extra resident memory of "
+        "Time is one forward and backward pass; " + _round_text(results) + "peak memory is the extra resident memory of "
         "that pass, measured in a fresh process. Ratios are to the peer named in the first row "
         "of each table (the floor row: to the three matrix products). A time target's "
         "'per round' column gives the lowest and highest of the same ratio taken within each "

@@ -37,3 +37,35 @@ def test_fix_allocator_sets_the_thresholds_a_long_run_reaches():
     as it would late in a long run."""
     assert _where("default") == "mapped"
     assert _where("fixed") == "heap"
+
+
+def test_a_round_of_short_passes_is_the_mean_of_consecutive_calls():
+    """measure_time repeats a pass shorter than a round back to back and reports the mean per
+    call; a long pass, or a smoke run (min_round_ms=0), is one call per round."""
+    import time
+
+    sys.path.insert(0, str(ROOT))
+    from bench.run import MAX_CALLS_PER_ROUND, measure_time
+
+    class Quiet:
+        def step(self, label):
+            pass
+
+    calls = {"short": 0, "long": 0}
+
+    def short():
+        calls["short"] += 1
+        time.sleep(0.002)
+
+    def long():
+        calls["long"] += 1
+        time.sleep(0.06)
+
+    times, per_round = measure_time({"short": short, "long": long}, 3, Quiet(), "t",
+                                    warm=False, min_round_ms=50.0)
+    assert per_round["long"] == 1 and 2 <= per_round["short"] <= MAX_CALLS_PER_ROUND
+    # one timed call to count the calls per round, then the rounds
+    assert calls == {"short": 1 + 3 * per_round["short"], "long": 1 + 3}
+    assert all(2.0 <= t < 50.0 for t in times["short"]) and all(t >= 60.0 for t in times["long"])
+    _, once = measure_time({"short": short}, 2, Quiet(), "t", warm=False, min_round_ms=0.0)
+    assert once == {"short": 1}

@@ -153,6 +153,37 @@ def test_binary_focal_half_no_worse_than_naive_torch(dtype, gen):
     assert grad.dtype == dtype
 
 
+@pytest.mark.parametrize("kind,gamma,reduction",
+                         list(itertools.product(["hard", "soft"], [0.5, 2.0], ["mean", "sum"])))
+def test_binary_focal_blocked_path_equals_the_reference(kind, gamma, reduction, gen, monkeypatch):
+    """The reduced loss a block at a time (blocks of 7, a shorter last one, a transposed
+    input): value and gradient equal the float64 reference, with and without a gradient."""
+    from companion import _focal
+    monkeypatch.setattr(_focal, "_BLOCK", 7)
+    z = rand(9, 4, gen=gen, scale=4.0).t().requires_grad_()
+    y = _binary_targets(kind, (4, 9), gen)
+    loss = companion.binary_focal_loss(z, y, gamma=gamma, alpha=0.25, reduction=reduction)
+    want = R.binary_focal_loss(_np(z), _np(y), gamma=gamma, alpha=0.25, reduction=reduction)
+    np.testing.assert_allclose(loss.item(), want, rtol=1e-12)
+    grad, = torch.autograd.grad(3.0 * loss, z)
+    z64 = z.detach().clone().requires_grad_()
+    want_grad, = torch.autograd.grad(3.0 * _focal._binary_focal_composed(
+        z64, y, gamma, 0.25, reduction), z64)
+    torch.testing.assert_close(grad, want_grad, atol=1e-12, rtol=1e-10)
+    with torch.no_grad():
+        np.testing.assert_allclose(companion.binary_focal_loss(
+            z, y, gamma=gamma, alpha=0.25, reduction=reduction).item(), want, rtol=1e-12)
+
+
+def test_binary_focal_float32_over_several_blocks(gen):
+    from companion import _focal
+    n = 2 * _focal._BLOCK + 3
+    z = rand(n, gen=gen, scale=3.0).float()
+    y = (torch.rand(n, generator=gen) < 0.1).float()
+    want = R.binary_focal_loss(_np(z), _np(y), gamma=2.0, alpha=0.25)
+    np.testing.assert_allclose(companion.binary_focal_loss(z, y).item(), want, rtol=1e-5)
+
+
 def test_binary_focal_retain_graph_and_grad_output(gen):
     z = rand(10, gen=gen, scale=3.0).requires_grad_()
     y = _binary_targets("soft", (10,), gen)
