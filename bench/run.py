@@ -439,9 +439,9 @@ def markdown(results: dict) -> str:
         f"Measured on {m['cores']} CPU cores ({m['cpu']}, {m['torch_threads']} torch threads), "
         f"torch {m['torch']}, {m['date']}; mode `{results['mode']}`, median of "
         f"{results['repeats']} interleaved rounds after a warm-up unless a table says otherwise. "
-        "Time is one forward and backward pass; " + _round_text(results) + "peak memory is the extra resident memory of "
-        "that pass, measured in a fresh process. Ratios are to the peer named in the first row "
-        "of each table (the floor row: to the three matrix products). A time target's "
+        "Time is one forward and backward pass; " + _round_text(results)
+        + "peak memory is the extra resident memory of that pass, measured in a fresh "
+        "process. Ratios are to the peer named in the first row of each table (the floor row: to the three matrix products). A time target's "
         "'per round' column gives the lowest and highest of the same ratio taken within each "
         "round, and in how many rounds it was within the threshold." + _allocator_text(m),
         "",

@@ -431,9 +431,10 @@ def _bce_elementwise_fast(z, y, pw, w):
 
     softplus(z) = a + relu(z) and softplus(-z) = a + relu(-z) share a = log1p(exp(-|z|)), so
     only a is transcendental; it is taken as -log1p(-sigmoid(-|z|)), as in _bce_negated_block
-    (the sigmoid is the faster of the two on the CPU). Without a pos_weight the loss is a + lerp(relu(z), relu(-z), y):
-    the lerp works from its nearer end, so the cancellation-free property of _bce_elementwise
-    is kept (at z >= 0 and y near 1 it computes 0 + (1 - y) z, and 1 - y is exact there).
+    (PyTorch's sigmoid is faster than its exp on the CPU). Without a pos_weight the loss is
+    a + lerp(relu(z), relu(-z), y): the lerp works from its nearer end, so the
+    cancellation-free property of _bce_elementwise is kept (at z >= 0 and y near 1 it computes
+    0 + (1 - y) z, and 1 - y is exact there).
     Not for differentiation: |z| and relu have a kink at 0 whose one-sided derivatives torch
     does not add up, so backward uses the closed form and double backward the composed form.
     Used with weights or a mask; the plain loss goes block by block (_bce_negated_block).
@@ -476,7 +477,7 @@ def _bce_negated_block(z, y, c, t):
     ulps however large the logit is and however close the target is to the logit's side
     ((1 - y) z at z >= 0 with 1 - y exact for y >= 1/2, y |z| at z < 0).
 
-    log sigmoid(|z|) is log1p(-s) with s = sigmoid(-|z|) in (0, 1/2]: log1p of a number that
+    log sigmoid(|z|) is log1p(-s) with s = sigmoid(-|z|) in [0, 1/2]: log1p of a number that
     is exact to a few ulps, so it is as exact as log1p(exp(-|z|)), and PyTorch's sigmoid on the
     CPU takes half the time of its exp (log_sigmoid itself costs exp plus log1p and writes a
     second buffer for its backward). Where exp(|z|) overflows (|z| > 88.7 in float32), s and
