@@ -294,8 +294,9 @@ class _BinaryFocalLoss(torch.autograd.Function):
     def forward(ctx, logits, target, gamma, alpha, reduction, hard):
         ctx.save_for_backward(logits, target)
         ctx.gamma, ctx.alpha, ctx.reduction, ctx.hard = gamma, alpha, reduction, hard
-        if reduction != "none" and logits.device.type == "cpu" and logits.numel() > _BLOCK:
-            total, grad = _binary_focal_blocked(*_binary_focal_inputs(ctx, logits, target))
+        blocks = C.element_blocks(logits.numel(), logits.device)
+        if reduction != "none" and len(blocks) > 1:
+            total, grad = _binary_focal_blocked(blocks, *_binary_focal_inputs(ctx, logits, target))
             ctx.grad = None if grad is None else grad.to(logits.dtype)
             return total.to(logits.dtype)
         w, bce, grad = _binary_focal_kernel(*_binary_focal_inputs(ctx, logits, target))
@@ -321,27 +322,18 @@ class _BinaryFocalLoss(torch.autograd.Function):
         return grad, None, None, None, None, None
 
 
-#: Elements per block of the reduced binary focal loss on the CPU, as for the binary
-#: cross-entropy (core._BCE_BLOCK): a block's logits, targets and the kernel's temporaries
-#: (1 MiB each in float32) stay in cache, where the whole batch's would go to memory and back
-#: once per elementwise step.
-_BLOCK = 1 << 18
-
-
-def _binary_focal_blocked(z, y, gamma, alpha, scale, need_grad, hard):
+def _binary_focal_blocked(blocks, z, y, gamma, alpha, scale, need_grad, hard):
     """The reduced loss, sum of w * bce, and the gradient (or None), a block at a time.
 
-    The same kernel on each block of the flattened batch; only the gradient has the batch's
-    size. The blocks' sums are added at the end, so the loss differs from the one-block
-    result by rounding only.
+    The same kernel on each ``(start, stop)`` block of the flattened batch (C.element_blocks:
+    its temporaries stay in cache, where the whole batch's would go to memory and back once
+    per elementwise step); only the gradient has the batch's size. The blocks' sums are added
+    at the end, so the loss differs from the one-block result by rounding only.
     """
     zf, yf = z.reshape(-1), y.reshape(-1)
-    n = zf.numel()
-    starts = range(0, n, _BLOCK)
-    grad = torch.empty(n, dtype=z.dtype, device=z.device) if need_grad else None
-    parts = torch.empty(len(starts), dtype=z.dtype, device=z.device)
-    for i, start in enumerate(starts):
-        stop = min(n, start + _BLOCK)
+    grad = torch.empty(zf.numel(), dtype=z.dtype, device=z.device) if need_grad else None
+    parts = torch.empty(len(blocks), dtype=z.dtype, device=z.device)
+    for i, (start, stop) in enumerate(blocks):
         w, bce, g = _binary_focal_kernel(zf[start:stop], yf[start:stop], gamma, alpha, scale,
                                          need_grad, hard)
         torch.dot(w, bce, out=parts[i])

@@ -453,22 +453,6 @@ def _bce_elementwise_fast(z, y, pw, w):
     return loss if w is None else loss.mul_(w)
 
 
-#: Elements per block of the plain binary cross-entropy on the CPU. Each step of the chain below
-#: is one PyTorch call, and each call costs a few microseconds before it touches an element, so
-#: a block must be long enough for that to be small against the work (at 2^16 elements it was
-#: a third of the forward pass), and short enough that the block's logits, targets and two work
-#: buffers (4 MiB in float32) stay in the last-level cache, with no buffer of the batch's size
-#: allocated (a fresh one costs about as much in page faults as the transcendental function).
-_BCE_BLOCK = 1 << 18
-
-
-def _bce_blocks(z):
-    """(start, stop) of the blocks of flattened z: one block on an accelerator."""
-    n = z.numel()
-    step = _BCE_BLOCK if z.device.type == "cpu" else max(n, 1)
-    return [(start, min(start + step, n)) for start in range(0, n, step)]
-
-
 def _bce_negated_block(z, y, c, t):
     """Minus the loss of one block, written into ``t``; ``c`` is a work buffer of the same size.
 
@@ -493,9 +477,9 @@ def _bce_negated_block(z, y, c, t):
 
 
 def _bce_plain_forward(z, y, reduction):
-    """Binary cross-entropy without weights or a mask, block by block (see _BCE_BLOCK)."""
+    """Binary cross-entropy without weights or a mask, block by block (C.element_blocks)."""
     zf, yf = z.reshape(-1), y.reshape(-1)
-    blocks = _bce_blocks(zf)
+    blocks = C.element_blocks(zf.numel(), zf.device)
     rows = blocks[0][1] if blocks else 0
     work = torch.empty(rows, dtype=z.dtype, device=z.device)
     if reduction == "none":
@@ -525,7 +509,7 @@ def _bce_plain_backward(z, y, grad_output, reduction):
         scale = grad_output / zf.numel() if zf.numel() else grad_output
     else:
         scale = grad_output
-    for start, stop in _bce_blocks(zf):
+    for start, stop in C.element_blocks(zf.numel(), zf.device):
         g = torch.sigmoid(zf[start:stop], out=gf[start:stop]).sub_(yf[start:stop])
         g.mul_(scale[start:stop] if reduction == "none" else scale)
     return grad

@@ -203,7 +203,7 @@ def test_bce_blocked_plain_path_equals_the_reference(block, reduction, gen, monk
     """Without weights or a mask the kernel runs block by block: ragged last blocks, a
     non-contiguous batch and every reduction give the float64 reference and sigma(z) - y."""
     from companion import core
-    monkeypatch.setattr(core, "_BCE_BLOCK", block)
+    monkeypatch.setattr(core.C, "ELEMENT_BLOCK", block)
     z = rand(9, 5, gen=gen, scale=4.0).T.requires_grad_()  # (5, 9), not contiguous
     y = torch.rand(9, 5, generator=gen, dtype=torch.float64).T
     got = companion.binary_cross_entropy(z, y, reduction=reduction)
@@ -247,7 +247,7 @@ def test_bce_plain_path_near_float32_overflow():
 
 def test_bce_blocked_float32_over_several_blocks(gen):
     from companion import core
-    n = 2 * core._BCE_BLOCK + 3
+    n = 2 * core.C.ELEMENT_BLOCK + 3
     z = rand(n, gen=gen, scale=5.0).float()
     y = (torch.rand(n, generator=gen) < 0.2).float()
     want = R.binary_cross_entropy(_np(z).astype(np.float64), _np(y).astype(np.float64))

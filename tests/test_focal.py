@@ -159,7 +159,7 @@ def test_binary_focal_blocked_path_equals_the_reference(kind, gamma, reduction, 
     """The reduced loss a block at a time (blocks of 7, a shorter last one, a transposed
     input): value and gradient equal the float64 reference, with and without a gradient."""
     from companion import _focal
-    monkeypatch.setattr(_focal, "_BLOCK", 7)
+    monkeypatch.setattr(_focal.C, "ELEMENT_BLOCK", 7)
     z = rand(9, 4, gen=gen, scale=4.0).t().requires_grad_()
     y = _binary_targets(kind, (4, 9), gen)
     loss = companion.binary_focal_loss(z, y, gamma=gamma, alpha=0.25, reduction=reduction)
@@ -177,7 +177,7 @@ def test_binary_focal_blocked_path_equals_the_reference(kind, gamma, reduction, 
 
 def test_binary_focal_float32_over_several_blocks(gen):
     from companion import _focal
-    n = 2 * _focal._BLOCK + 3
+    n = 2 * _focal.C.ELEMENT_BLOCK + 3
     z = rand(n, gen=gen, scale=3.0).float()
     y = (torch.rand(n, generator=gen) < 0.1).float()
     want = R.binary_focal_loss(_np(z), _np(y), gamma=2.0, alpha=0.25)
