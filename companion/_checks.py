@@ -236,6 +236,14 @@ def element_blocks(n: int, device) -> list:
     return [(start, min(start + step, n)) for start in range(0, n, step)]
 
 
+def row_blocks(n: int, row_len: int, device) -> list:
+    """``(start, stop)`` of blocks of rows of ``row_len`` elements: as many whole rows as fill
+    ``ELEMENT_BLOCK`` (at least one) on the CPU, one block on an accelerator."""
+    cpu = torch.device(device).type == "cpu"
+    step = max(1, ELEMENT_BLOCK // max(row_len, 1)) if cpu else max(n, 1)
+    return [(start, min(start + step, n)) for start in range(0, n, step)]
+
+
 def compute_dtype(x: torch.Tensor) -> torch.dtype:
     """Half precision is computed in float32; other floating dtypes as they are."""
     return torch.float32 if x.dtype in _HALF else x.dtype

@@ -30,6 +30,8 @@ from __future__ import annotations
 import torch
 import torch.distributed as dist
 
+from . import _checks as C
+
 __all__ = ["local_normalizer", "global_normalizer", "vocab_parallel_cross_entropy",
            "vocab_parallel_linear_cross_entropy"]
 
@@ -178,12 +180,11 @@ def _vocab_offsets(local_v: int, device, group) -> tuple[int, int]:
 def _row_pieces(z, t, counted, start, vocab, smoothing, group):
     """Global per-row lse, target logit and (with smoothing) logit sum from a local slice."""
     n, v_r = z.shape
-    m = z.max(dim=1).values if v_r else torch.full((n,), -torch.inf, dtype=z.dtype,
-                                                     device=z.device)
-    m = _all_reduce(m.clone(), dist.ReduceOp.MAX, group)
+    m = torch.amax(z, 1) if v_r else torch.full((n,), -torch.inf, dtype=z.dtype,
+                                                 device=z.device)
+    m = _all_reduce(m, dist.ReduceOp.MAX, group)
     m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
-    sum_exp = _all_reduce(torch.sub(z, m.unsqueeze(1)).exp_().sum(dim=1), dist.ReduceOp.SUM,
-                          group)
+    sum_exp = _all_reduce(_sum_exp(z, m), dist.ReduceOp.SUM, group)
     lse = m + sum_exp.log()
     local_t = t - start
     mine = counted & (local_t >= 0) & (local_t < v_r)
@@ -198,14 +199,39 @@ def _row_pieces(z, t, counted, start, vocab, smoothing, group):
     return torch.where(counted, loss, torch.zeros_like(loss)), lse, safe, mine
 
 
-def _slice_grad_(z, lse, safe, mine, smoothing, vocab, *, keep=False):
-    """z <- softmax(z) - (1 - a) onehot - a / V on this slice, in place (z: the local logits);
-    with ``keep``, into a new tensor and z is left as it is."""
-    g = (torch.sub(z, lse.unsqueeze(1)) if keep else z.sub_(lse.unsqueeze(1))).exp_()
-    if smoothing:
-        g.sub_(smoothing / vocab)
-    if g.shape[1]:
-        hit = torch.where(mine, torch.full_like(lse, -(1.0 - smoothing)), torch.zeros_like(lse))
+def _sum_exp(z, m):
+    """Per row, sum_k exp(z_nk - m_n): on the CPU a block of rows at a time (C.row_blocks) in
+    one scratch buffer that stays in cache, so no (n, V_r) temporary is made."""
+    n, v = z.shape
+    blocks = C.row_blocks(n, v, z.device)
+    if len(blocks) <= 1:
+        return torch.sub(z, m.unsqueeze(1)).exp_().sum(1)
+    out = torch.empty(n, dtype=z.dtype, device=z.device)
+    scratch = torch.empty(blocks[0][1] * v, dtype=z.dtype, device=z.device)
+    for lo, hi in blocks:
+        s = torch.sub(z[lo:hi], m[lo:hi].unsqueeze(1), out=scratch[: (hi - lo) * v].view(-1, v))
+        torch.sum(s.exp_(), 1, out=out[lo:hi])
+    return out
+
+
+def _slice_grad_(z, lse, safe, mine, smoothing, vocab, *, keep=False, row_scale=None):
+    """``r_n (softmax(z_n) - (1 - a) onehot_n - a / V)`` on this slice (``r``: ``row_scale``,
+    or 1), in place into z (the local logits), or with ``keep`` into a new tensor, z left as
+    it is. On the CPU a block of rows at a time (C.row_blocks): each block's exponentials,
+    shift and scale are taken while it is in cache."""
+    n, v = z.shape
+    g = torch.empty((n, v), dtype=z.dtype, device=z.device) if keep else z
+    for lo, hi in C.row_blocks(n, v, z.device):
+        b = torch.sub(z[lo:hi], lse[lo:hi].unsqueeze(1), out=g[lo:hi]).exp_()
+        if smoothing:
+            b.sub_(smoothing / vocab)
+        if row_scale is not None:
+            b.mul_(row_scale[lo:hi].unsqueeze(1))
+    if v:
+        hit = torch.full_like(lse, -(1.0 - smoothing))
+        if row_scale is not None:
+            hit = hit.mul_(row_scale)
+        hit = torch.where(mine, hit, torch.zeros_like(hit))
         g.scatter_add_(1, safe.unsqueeze(1), hit.unsqueeze(1))
     return g
 
@@ -255,9 +281,9 @@ class _VocabParallelCE(torch.autograd.Function):
             raise RuntimeError("vocab_parallel_cross_entropy does not support double backward "
                                "(create_graph=True): its gradient is computed in closed form")
         z, lse, safe, mine, counted = ctx.saved_tensors
-        g = torch.where(counted, grad_loss, torch.zeros_like(grad_loss)).unsqueeze(1)
-        return (_slice_grad_(z, lse, safe, mine, ctx.smoothing, ctx.vocab, keep=True).mul_(g),
-                None, None, None, None, None, None)
+        g = torch.where(counted, grad_loss, torch.zeros_like(grad_loss))
+        return (_slice_grad_(z, lse, safe, mine, ctx.smoothing, ctx.vocab, keep=True,
+                             row_scale=g), None, None, None, None, None, None)
 
 
 def vocab_parallel_cross_entropy(local_logits, target, *, label_smoothing: float = 0.0,
@@ -362,9 +388,8 @@ def _linear_chunks(h, w, b, t, counted, start, vocab, smoothing, chunk_size, gro
         if row_scale is None:
             continue
         # G = r_n (softmax - (1 - a) onehot - a / V) on this slice of the vocabulary
-        g = _slice_grad_(z, lse, safe, mine, smoothing, vocab)
         r = torch.where(counted[lo:hi], row_scale[lo:hi], torch.zeros_like(lse))
-        g.mul_(r.unsqueeze(1))
+        g = _slice_grad_(z, lse, safe, mine, smoothing, vocab, row_scale=r)
         if need_w:
             grad_w.addmm_(g.t(), h_c)
         if grad_b is not None:

@@ -131,8 +131,10 @@ def brier_score(probs, target):
     kind, t = _target(probs, target)
     q = probs.to(C.compute_dtype(probs))
     if kind == "hard":
-        t = torch.nn.functional.one_hot(t, q.shape[-1]).to(q.dtype)
-        return ((q - t) ** 2).sum(-1).to(probs.dtype)
+        # q - onehot as a copy of q with 1 taken from the outcome's entry: no (..., K) one-hot
+        minus_one = torch.full(t.shape + (1,), -1.0, dtype=q.dtype, device=q.device)
+        d = q.scatter_add(-1, t.unsqueeze(-1), minus_one)
+        return torch.linalg.vector_norm(d, dim=-1).square().to(probs.dtype)
     # sum_y p_y sum_k (q_k - [k = y])^2 = |q - p|^2 + sum_k p_k (1 - p_k) + (sum p - 1) |q|^2:
     # sums of non-negative terms, no cancellation near a perfect prediction
     score = ((q - t) ** 2).sum(-1) + (t * (1 - t)).sum(-1) + (t.sum(-1) - 1) * (q * q).sum(-1)

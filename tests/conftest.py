@@ -30,6 +30,15 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _closed_forms_under_test(monkeypatch):
+    """``cross_entropy`` hands batches of under ``core._SMALL_BATCH`` logits to
+    ``F.cross_entropy``; the unit tests set that threshold to 0, so that the closed-form
+    kernels, not PyTorch's, are what they test (test_core tests the hand-over itself)."""
+    from companion import core
+    monkeypatch.setattr(core, "_SMALL_BATCH", 0)
+
+
 @pytest.fixture
 def gen() -> torch.Generator:
     """A fresh CPU generator with a fixed seed for every test."""

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import itertools
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -75,6 +77,37 @@ def test_cross_entropy_equals_torch_soft(use_weight, smoothing, reduction, gen):
     torch.testing.assert_close(ours, theirs, atol=1e-12, rtol=1e-12)
     torch.testing.assert_close(torch.autograd.grad(ours.sum(), z)[0],
                                torch.autograd.grad(theirs.sum(), z)[0], atol=1e-12, rtol=1e-12)
+
+
+@pytest.mark.parametrize("kw", [{}, {"weight": True, "label_smoothing": 0.1}, {"ignore": True}])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_small_batches_go_to_torch_with_the_same_value_and_gradient(monkeypatch, gen, kw,
+                                                                   reduction):
+    """Below core._SMALL_BATCH logits a hard-target batch with nothing ignored goes to
+    F.cross_entropy; at or above it (or with an ignored target) to the closed forms. The two
+    agree in value, gradient and second derivative, with the class axis last."""
+    from companion import core
+    z = rand(3, 4, 5, gen=gen, dtype=torch.float32)
+    y = randint(5, 3, 4, gen=gen)
+    if kw.get("ignore"):
+        y[1, 2] = -100
+    w = rand(5, gen=gen, dtype=torch.float32).abs() if kw.get("weight") else None
+    eps = kw.get("label_smoothing", 0.0)
+    out, calls, real = [], [], F.cross_entropy
+    monkeypatch.setattr(core.F, "cross_entropy", lambda *a, **k: calls.append(1) or real(*a, **k))
+    for threshold in (z.numel() + 1, z.numel()):
+        monkeypatch.setattr(core, "_SMALL_BATCH", threshold)
+        x = z.clone().requires_grad_(True)
+        calls.clear()
+        loss = companion.cross_entropy(x, y, weight=w, label_smoothing=eps, reduction=reduction)
+        assert bool(calls) == (threshold > z.numel() and not kw.get("ignore"))
+        (g,) = torch.autograd.grad(loss.sum(), x, create_graph=True)
+        (gg,) = torch.autograd.grad((g * g).sum(), x)
+        out.append((loss.detach(), g.detach(), gg))
+    theirs = real(z.movedim(-1, 1), y, weight=w, label_smoothing=eps, reduction=reduction)
+    torch.testing.assert_close(out[0][0], theirs)
+    for a, b in zip(*out):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
 
 
 def test_cross_entropy_class_axis_last_matches_torch_class_axis_one(gen):
@@ -363,13 +396,47 @@ def test_divergence_gradcheck_and_extremes(gen):
         assert torch.isfinite(out) and torch.isfinite(gx).all() and torch.isfinite(gy).all()
 
 
+def test_entropy_row_blocks_dims_and_the_gradient_at_zero(monkeypatch, gen):
+    """On the CPU the entropy and its gradient are taken a block of rows at a time: blocks
+    of 2 rows must give what one block gives, along any axis and from a non-contiguous
+    input; a zero probability gets a finite gradient, so a softmax upstream gets 0 there."""
+    from companion import _checks
+    p = rand(5, 7, 3, gen=gen).abs()
+    p[1, 2, 0] = 0.0
+    w = rand(7, 3, gen=gen)
+    got = []
+    for block in (10 ** 6, 10):    # one block; blocks of 2 rows of 5 (dim 0 moved last)
+        monkeypatch.setattr(_checks, "ELEMENT_BLOCK", block)
+        x = p.clone().requires_grad_(True)
+        h = companion.entropy(x, dim=0)
+        (h * w).sum().backward()
+        got.append((h.detach(), x.grad))
+    want = -torch.special.xlogy(p, p).sum(0)
+    torch.testing.assert_close(got[0][0], want, rtol=1e-12, atol=1e-15)
+    tiny = torch.finfo(p.dtype).tiny
+    torch.testing.assert_close(got[0][1], -(p.clamp_min(tiny).log() + 1) * w)
+    for a, b in zip(*got):
+        torch.testing.assert_close(a, b, rtol=1e-14, atol=1e-15)
+    assert got[0][1][1, 2, 0] == pytest.approx(-(math.log(tiny) + 1) * float(w[2, 0]))
+    # p = softmax(z) with a class whose probability underflows to exactly 0 in float32
+    z = torch.tensor([[0.0, 1.0, -200.0]], requires_grad=True)
+    companion.entropy(torch.softmax(z, -1)).backward()
+    z64 = z.detach().double().requires_grad_(True)
+    companion.entropy(torch.softmax(z64, -1)).backward()
+    assert torch.isfinite(z.grad).all() and z.grad[0, 2] == 0
+    torch.testing.assert_close(z.grad.double(), z64.grad, rtol=1e-5, atol=1e-7)
+
+
 def test_divergence_errors():
     with pytest.raises(ValueError, match=r"q_logits has shape \(2, 4\) but p_logits has shape \(2, 3\)"):
         companion.kl_divergence(torch.zeros(2, 3), torch.zeros(2, 4))
     with pytest.raises(TypeError, match="p_logits must be a floating-point tensor"):
         companion.js_divergence(torch.zeros(2, 3, dtype=torch.long), torch.zeros(2, 3))
-    with pytest.raises(ValueError, match="probs must be non-negative"):
-        companion.entropy(torch.tensor([0.5, -0.1]))
+    for bad in (-0.1, math.nan, math.inf):
+        with pytest.raises(ValueError, match="probs must be non-negative and finite"):
+            companion.entropy(torch.tensor([[0.5, 0.5], [0.5, bad]]))
+    # finite, non-negative entries whose p log p overflows are valid: -inf, not an error
+    assert companion.entropy(torch.tensor([3e38, 1.0])).item() == -math.inf
     with pytest.raises(TypeError, match="probs must be a torch.Tensor"):
         companion.entropy([0.5, 0.5])
 

@@ -202,6 +202,38 @@ def test_single_process_matches_cross_entropy_in_half_precision_and_rejects_bad_
     assert torch.equal(before, z)
 
 
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_single_process_row_blocks_match_one_block(monkeypatch, smoothing, reduction):
+    """On the CPU the sums of exponentials and the gradient are taken a block of rows at a
+    time; blocks of 2 rows (one shorter at the end), a transposed input, an ignored row and
+    a row of -inf but one logit must give what one block gives, to float64 rounding."""
+    from companion import _checks
+    g = torch.Generator().manual_seed(3)
+    z = (torch.randn(V, N, generator=g, dtype=torch.float64) * 3).t()   # not contiguous
+    z[4, :-1] = -torch.inf
+    y = torch.randint(V, (N,), generator=g)
+    y[1], y[4] = -100, V - 1
+    w = torch.randn(N, generator=g, dtype=torch.float64)
+    results = []
+    for block in (V * N, 2 * V):   # one block, then blocks of two rows
+        monkeypatch.setattr(_checks, "ELEMENT_BLOCK", block)
+        assert len(_checks.row_blocks(N, V, "cpu")) == (1 if block > V * N - 1 else 5)
+        zz = z.clone().requires_grad_(True)
+        loss = vocab_parallel_cross_entropy(zz, y, label_smoothing=smoothing,
+                                            reduction=reduction)
+        (loss if reduction == "mean" else loss @ w).backward()
+        results.append((loss.detach(), zz.grad))
+    zr = z.clone().requires_grad_(True)
+    ref = companion.cross_entropy(zr, y, label_smoothing=smoothing, reduction=reduction)
+    (ref if reduction == "mean" else ref @ w).backward()
+    torch.testing.assert_close(results[1][0], ref.detach(), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(results[1][1], zr.grad, rtol=1e-12, atol=1e-15)
+    for a, b in zip(*results):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-15)
+    assert torch.isfinite(results[1][1]).all() and results[1][1][1].eq(0).all()
+
+
 def test_local_normalizer_counts_and_weights():
     y = torch.tensor([0, 2, -100, 1, 2])
     w = torch.tensor([1.0, 0.5, 2.0])

@@ -542,6 +542,7 @@ def _differentiable():
              "continuous_loss": "gaussian_nll", "log_var": [5]})["total"], (z(1, 6),)),
         "log_score": (lambda q: companion.log_score(q, torch.tensor([0, 2])), (p(2, 3),)),
         "brier_score": (lambda q, t: companion.brier_score(q, t), (p(2, 3), p(2, 3))),
+        "brier_score_hard": (lambda q: companion.brier_score(q, torch.tensor([0, 2])), (p(2, 3),)),
         "code_length_bits": (lambda q: companion.code_length_bits(q, torch.tensor([0, 2])), (p(2, 3),)),
         # the module's log-variances as an explicit input (functional_call), so both get checked
         "uncertainty_weighting": (lambda l, s: torch.func.functional_call(
