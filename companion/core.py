@@ -33,7 +33,10 @@ def cross_entropy(logits, target, *, weight=None, label_smoothing=0.0, ignore_in
     where :math:`y_n` is the one-hot (hard) or probability (soft) target, :math:`w` the class
     weights and :math:`\varepsilon` the label smoothing. For hard targets this equals
     ``torch.nn.functional.cross_entropy(logits.movedim(-1, 1), target, ...)`` in value and
-    gradient, for every ``weight``, ``label_smoothing``, ``ignore_index`` and ``reduction``.
+    gradient, for every ``weight``, ``label_smoothing``, ``ignore_index`` and ``reduction``;
+    a hard-target batch of fewer than :math:`2^{20}` logits in which no target is ignored is
+    in fact handed to it (faster at that size), and larger ones go to closed-form autograd
+    Functions that need one buffer of the logits' size.
 
     Reduction semantics (PyTorch's):
 
@@ -615,7 +618,7 @@ def entropy(probs, dim=-1):
         ``probs`` with ``dim`` reduced away.
 
     Raises:
-        TypeError: ``probs`` is not a floating tensor.
+        TypeError: ``probs`` is not a floating tensor, or ``dim`` is not an int.
         ValueError: an entry of ``probs`` is negative, NaN or infinite.
 
     Example:
@@ -628,6 +631,8 @@ def entropy(probs, dim=-1):
         Chapter 3 (the optimum of a smoothed loss is an entropy).
     """
     C.check_floating(probs, "probs")
+    if isinstance(dim, bool) or not isinstance(dim, int):
+        raise TypeError(f"dim must be an int (the axis of the distribution), got {dim!r}")
     p = probs.to(C.compute_dtype(probs))
     p = (p.reshape(1) if p.dim() == 0 else p).movedim(dim, -1)
     k = p.shape[-1]

@@ -458,6 +458,8 @@ def test_divergence_errors():
     assert companion.entropy(torch.tensor([3e38, 1.0])).item() == -math.inf
     with pytest.raises(TypeError, match="probs must be a torch.Tensor"):
         companion.entropy([0.5, 0.5])
+    with pytest.raises(TypeError, match="dim must be an int"):
+        companion.entropy(torch.full((2, 2), 0.25), dim=(0, 1))
 
 
 @pytest.mark.cuda
