@@ -402,6 +402,11 @@ def binary_cross_entropy(logits, target, *, pos_weight=None, weight=None, mask=N
     C.check_floating(logits, "logits")
     C.check_reduction(reduction)
     _check_bce_args(logits, target, pos_weight, weight, mask)
+    return _binary_cross_entropy(logits, target, pos_weight, weight, mask, reduction)
+
+
+def _binary_cross_entropy(logits, target, pos_weight, weight, mask, reduction):
+    """binary_cross_entropy after its checks (_check_bce_args), for callers that made them."""
     dtype = C.compute_dtype(logits)
     z, y = logits.to(dtype), target.to(dtype)
     pw = None if pos_weight is None else pos_weight.to(dtype)

@@ -5,11 +5,13 @@ Chapter 8 (structured prediction with a smoothness penalty).
 """
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
 from . import _checks as C
-from .core import _check_bce_args, binary_cross_entropy, js_divergence
+from .core import _binary_cross_entropy, _check_bce_args, js_divergence
 
 __all__ = ["multilabel_cross_entropy", "Tree", "hierarchical_log_probs",
            "hierarchical_cross_entropy", "adjacent_js_penalty"]
@@ -72,13 +74,19 @@ def multilabel_cross_entropy(logits, targets, *, mask=None, pos_weight=None, red
     C.check_reduction(reduction)
     _check_bce_args(logits, targets, pos_weight, None, mask, target_name="targets")
     dtype = C.compute_dtype(logits)
+    z, y = logits.to(dtype), targets.to(dtype)
     pw = None if pos_weight is None else pos_weight.to(dtype)
-    # elementwise BCE in the compute dtype, so the sum over labels is not rounded to half
-    per_label = binary_cross_entropy(logits.to(dtype), targets.to(dtype), pos_weight=pw,
-                                     mask=mask, reduction="none")
-    loss = per_label.sum(-1)
-    counted = None if mask is None else mask.any(-1).sum()
-    return C.reduce(loss, reduction, counted).to(logits.dtype)
+    # BCE in the compute dtype, so that the sum over labels is not rounded to half
+    if reduction == "none":
+        return _binary_cross_entropy(z, y, pw, None, mask, "none").sum(-1).to(logits.dtype)
+    # a mean or sum of the rows' sums is the sum over every label (over a row count): BCE's
+    # reduced path, which makes no (..., K) tensor of losses
+    total = _binary_cross_entropy(z, y, pw, None, mask, "sum")
+    if mask is None:
+        rows = torch.tensor(float(math.prod(logits.shape[:-1])), device=logits.device)
+    else:
+        rows = mask.any(-1).sum()
+    return C.reduce(total, reduction, rows).to(logits.dtype)
 
 
 class Tree:
