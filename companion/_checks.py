@@ -228,6 +228,9 @@ def check_broadcastable_to(x, shape: torch.Size, name: str, target_name: str = "
 #: faults as the transcendental function).
 ELEMENT_BLOCK = 1 << 18
 
+#: log2(e): exp(x) is taken as exp2(x * LOG2E) where PyTorch's exp2 is the cheaper (the CPU)
+LOG2E = 1.0 / math.log(2.0)
+
 
 def element_blocks(n: int, device) -> list:
     """``(start, stop)`` of the blocks of a flattened batch of ``n`` elements: blocks of

@@ -132,9 +132,6 @@ def cross_entropy(logits, target, *, weight=None, label_smoothing=0.0, ignore_in
     return _HardCrossEntropy.apply(z, log_p.detach(), safe, valid, w, eps, reduction).to(out_dtype)
 
 
-_LOG2E = 1.0 / math.log(2.0)
-
-
 def _exp_(x):
     """``exp(x)`` in place, taken as ``exp2(x log2(e))``: PyTorch's ``exp2`` on the CPU costs
     about half its ``exp``, even with the scaling pass. The rounding of the product (and of
@@ -147,7 +144,7 @@ def _exp_(x):
         return x.exp_()
     flat = x.view(-1)
     for start, stop in C.element_blocks(flat.numel(), x.device):
-        flat[start:stop].mul_(_LOG2E).exp2_()
+        flat[start:stop].mul_(C.LOG2E).exp2_()
     return x
 
 

@@ -58,9 +58,63 @@ def energy_score(logits, *, temperature=1.0):
     C.check_logits(logits)
     t = C.check_temperature(temperature)
     z = logits.to(C.compute_dtype(logits))
-    if t == 1.0:  # no scaled copy of the logits (and no scaling of its gradient)
-        return torch.logsumexp(z, dim=-1).neg().to(logits.dtype)
-    return (-t * torch.logsumexp(z / t, dim=-1)).to(logits.dtype)
+    k = z.shape[-1]
+    if k == 0:  # an empty sum: +inf, as -t * logsumexp gives
+        return (-t * torch.logsumexp(z / t, dim=-1)).to(logits.dtype)
+    flat = z.reshape(-1, k)
+    if torch.is_grad_enabled() and flat.requires_grad:
+        energy = _Energy.apply(flat, t)
+    else:
+        energy = _energy_rows(flat, t)[0]
+    return energy.reshape(z.shape[:-1]).to(logits.dtype)
+
+
+def _energy_rows(z, t):
+    """``-t logsumexp(z / t)`` of each row of ``z`` (n, K), with the shift ``m`` (each row's
+    largest logit, 0 where that is not finite) and ``s = sum_k exp((z_k - m) / t)``, as
+    ``-(m + t log s)``. The exponentials are taken as ``exp2`` (C.LOG2E), on the CPU a block
+    of rows at a time (C.row_blocks) in a scratch buffer that stays in cache: no temporary
+    of the logits' size, where ``torch.logsumexp`` makes one."""
+    n, k = z.shape
+    m = torch.amax(z, 1)
+    m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
+    s = torch.empty(n, dtype=z.dtype, device=z.device)
+    blocks = C.row_blocks(n, k, z.device)
+    if blocks:
+        scratch = torch.empty(blocks[0][1] * k, dtype=z.dtype, device=z.device)
+        for lo, hi in blocks:
+            b = scratch[: (hi - lo) * k].view(-1, k)
+            torch.sub(z[lo:hi], m[lo:hi].unsqueeze(1), out=b).mul_(C.LOG2E / t).exp2_()
+            torch.sum(b, 1, out=s[lo:hi])
+    return (m + t * torch.log(s)).neg_(), m, s
+
+
+class _Energy(torch.autograd.Function):
+    """The energy of each row with its closed-form gradient ``-g softmax(z / t)``, written a
+    block of rows at a time; double backward differentiates the composed form."""
+
+    @staticmethod
+    def forward(ctx, z, t):
+        energy, m, s = _energy_rows(z, t)
+        ctx.save_for_backward(z, m, s)
+        ctx.t = t
+        return energy
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        z, m, s = ctx.saved_tensors
+        t = ctx.t
+        if torch.is_grad_enabled():  # double backward: differentiate the composed form
+            energy = -t * torch.logsumexp(z / t, dim=-1)
+            (grad,) = torch.autograd.grad(energy, z, grad_output, create_graph=True)
+            return grad, None
+        n, k = z.shape
+        coef = (grad_output / s).neg_().unsqueeze(1)   # -g / s: softmax = exp((z - m) / t) / s
+        grad = torch.empty((n, k), dtype=z.dtype, device=z.device)
+        for lo, hi in C.row_blocks(n, k, z.device):
+            b = torch.sub(z[lo:hi], m[lo:hi].unsqueeze(1), out=grad[lo:hi])
+            b.mul_(C.LOG2E / t).exp2_().mul_(coef[lo:hi])
+        return grad, None
 
 
 def _average_ranks(x: torch.Tensor) -> torch.Tensor:

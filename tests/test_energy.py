@@ -50,6 +50,33 @@ def test_energy_extreme_logits(dtype):
     assert bool(torch.isfinite(out).all()) and bool(torch.isfinite(z.grad).all())
 
 
+@pytest.mark.parametrize("temperature", [1.0, 0.5])
+def test_energy_row_blocks_and_edge_rows_match_logsumexp(monkeypatch, temperature, gen):
+    """On the CPU the energy and its gradient are taken a block of rows at a time: blocks
+    of 2 rows must give what -T logsumexp(z / T) and autograd give, rows of masked (-inf)
+    classes included, and the edge rows behave as logsumexp's do: all -inf gives +inf, a
+    +inf logit -inf, a NaN NaN (the gradient of those rows is NaN in both)."""
+    from companion import _checks
+    monkeypatch.setattr(_checks, "ELEMENT_BLOCK", 2 * 6)
+    z = rand(9, 6, gen=gen) * 4
+    z[1, :3] = -torch.inf
+    z[4] = -torch.inf
+    z[6, 2] = torch.inf
+    z[7, 5] = torch.nan
+    w = rand(9, gen=gen)
+    ours = z.clone().requires_grad_(True)
+    e = companion.energy_score(ours, temperature=temperature)
+    (e @ w).backward()
+    ref = z.clone().requires_grad_(True)
+    want = -temperature * torch.logsumexp(ref / temperature, -1)
+    (want @ w).backward()
+    torch.testing.assert_close(e.detach(), want.detach(), rtol=1e-12, atol=1e-12, equal_nan=True)
+    torch.testing.assert_close(ours.grad, ref.grad, rtol=1e-12, atol=1e-15, equal_nan=True)
+    assert e[4] == torch.inf and e[6] == -torch.inf and e[7].isnan()
+    assert torch.isfinite(ours.grad[[0, 1, 2, 3, 5, 8]]).all()
+    assert (ours.grad[1, :3] == 0).all()
+
+
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("ties", [False, True])
 def test_ood_metrics_match_pairwise_reference(ties, device, gen):
