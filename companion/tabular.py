@@ -9,7 +9,7 @@ import math
 import torch
 
 from . import _checks as C
-from .core import binary_cross_entropy, cross_entropy
+from .core import _binary_cross_entropy, cross_entropy
 
 __all__ = ["mixed_reconstruction_loss"]
 
@@ -36,8 +36,10 @@ def _take(t, cols):
 
 
 def _check_unit_columns(t, kind):
-    if t.numel() and not bool(((t >= 0) & (t <= 1)).all()):  # NaN fails too
-        raise ValueError(f"batch has {kind} columns outside [0, 1] (or NaN)")
+    if t.numel():
+        lo, hi = torch.aminmax(t.detach())  # one pass; NaN propagates and fails both
+        if not (bool(lo >= 0) and bool(hi <= 1)):
+            raise ValueError(f"batch has {kind} columns outside [0, 1] (or NaN)")
 
 
 def mixed_reconstruction_loss(outputs, batch, spec):
@@ -149,8 +151,10 @@ def mixed_reconstruction_loss(outputs, batch, spec):
     if binary:
         xb = _take(x, binary)
         _check_unit_columns(xb, "binary")
-        # binary_cross_entropy: exact for soft targets at extreme logits, closed-form gradient
-        losses["binary"] = binary_cross_entropy(_take(o, binary), xb, reduction="sum") / n
+        # binary_cross_entropy (its target checked just above): exact for soft targets at
+        # extreme logits, closed-form gradient
+        losses["binary"] = _binary_cross_entropy(_take(o, binary), xb, None, None, None,
+                                                 "sum") / n
     if continuous:
         xc = _take(x, continuous)
         if not bool(torch.isfinite(xc).all()):
