@@ -116,11 +116,7 @@ def cross_entropy(logits, target, *, weight=None, label_smoothing=0.0, ignore_in
     bounds = C.hard_target_bounds(logits, target, ignore_index=ignore_index)
     nothing_ignored = bounds is not None and not bounds[0] <= ignore_index <= bounds[1]
     if nothing_ignored and z.numel() < _SMALL_BATCH and (w is None or not w.requires_grad):
-        # a small batch: PyTorch's fused kernel, the same value and gradient (see above),
-        # where the autograd Functions below would spend more in Python than they save
-        loss = F.cross_entropy(z.reshape(-1, k), target.reshape(-1).long(), weight=w,
-                               label_smoothing=eps, reduction=reduction)
-        return (loss.reshape(target.shape) if reduction == "none" else loss).to(out_dtype)
+        return _torch_cross_entropy(z, target, w, eps, reduction).to(out_dtype)
     if w is None and not eps and nothing_ignored:
         # the common case, nothing ignored, unweighted, unsmoothed: fewer, larger operations
         return _PlainCrossEntropy.apply(z, target, reduction).to(out_dtype)
@@ -130,6 +126,24 @@ def cross_entropy(logits, target, *, weight=None, label_smoothing=0.0, ignore_in
     if w is not None and w.requires_grad:  # the closed-form backward has no gradient for weight
         return _hard_cross_entropy(log_p, safe, valid, w, eps, reduction).to(out_dtype)
     return _HardCrossEntropy.apply(z, log_p.detach(), safe, valid, w, eps, reduction).to(out_dtype)
+
+
+def _torch_cross_entropy(z, target, w, eps, reduction):
+    """A small batch (under ``_SMALL_BATCH`` logits, nothing ignored): PyTorch's fused kernel,
+    the same value and gradient, where the autograd Functions below would spend more in
+    Python than they save. ``z`` (..., K) in the compute dtype, the class axis last."""
+    loss = F.cross_entropy(z.reshape(-1, z.shape[-1]), target.reshape(-1).long(), weight=w,
+                           label_smoothing=eps, reduction=reduction)
+    return loss.reshape(target.shape) if reduction == "none" else loss
+
+
+def _plain_cross_entropy(z, target, reduction):
+    """Hard-target cross-entropy for callers whose targets are valid by construction (every
+    one counted, none out of range) and who checked the rest: no weights, no smoothing, ``z``
+    in the compute dtype. The paths of :func:`cross_entropy`, without its checks."""
+    if z.numel() < _SMALL_BATCH:
+        return _torch_cross_entropy(z, target, None, 0.0, reduction)
+    return _PlainCrossEntropy.apply(z, target, reduction)
 
 
 def _exp_(x):
