@@ -218,25 +218,19 @@ def check_broadcastable_to(x, shape: torch.Size, name: str, target_name: str = "
         )
 
 
-#: Elements per block of the elementwise kernels that run a flattened batch a block at a time
-#: on the CPU (binary cross-entropy, the reduced binary focal loss). Each step of such a kernel
-#: is one PyTorch call, and each call costs a few microseconds before it touches an element, so
-#: a block must be long enough for that to be small against the work (at 2^16 elements it was
-#: a third of the binary cross-entropy's forward pass), and short enough that the block's
-#: inputs and work buffers (1 MiB each in float32) stay in the last-level cache, with no
-#: buffer of the batch's size allocated but the result (a fresh one costs about as much in page
-#: faults as the transcendental function).
+#: Elements per block of the kernels that run a batch a block at a time on the CPU: flattened
+#: (binary cross-entropy, the reduced binary focal loss) or in whole rows (the row sums and
+#: gradients of the entropy, the energy score and the vocabulary-parallel cross-entropy).
+#: Each step of such a kernel is one PyTorch call, and each call costs a few microseconds
+#: before it touches an element, so a block must be long enough for that to be small against
+#: the work (at 2^16 elements it was a third of the binary cross-entropy's forward pass), and
+#: short enough that the block's inputs and work buffers (1 MiB each in float32) stay in the
+#: last-level cache, with no buffer of the batch's size allocated but the result (a fresh one
+#: costs about as much in page faults as the transcendental function).
 ELEMENT_BLOCK = 1 << 18
 
 #: log2(e): exp(x) is taken as exp2(x * LOG2E) where PyTorch's exp2 is the cheaper (the CPU)
 LOG2E = 1.0 / math.log(2.0)
-
-
-def element_blocks(n: int, device) -> list:
-    """``(start, stop)`` of the blocks of a flattened batch of ``n`` elements: blocks of
-    ``ELEMENT_BLOCK`` on the CPU, one block on an accelerator."""
-    step = ELEMENT_BLOCK if torch.device(device).type == "cpu" else max(n, 1)
-    return [(start, min(start + step, n)) for start in range(0, n, step)]
 
 
 def row_blocks(n: int, row_len: int, device) -> list:
@@ -245,6 +239,28 @@ def row_blocks(n: int, row_len: int, device) -> list:
     cpu = torch.device(device).type == "cpu"
     step = max(1, ELEMENT_BLOCK // max(row_len, 1)) if cpu else max(n, 1)
     return [(start, min(start + step, n)) for start in range(0, n, step)]
+
+
+def element_blocks(n: int, device) -> list:
+    """``(start, stop)`` of the blocks of a flattened batch of ``n`` elements: blocks of
+    ``ELEMENT_BLOCK`` on the CPU, one block on an accelerator."""
+    return row_blocks(n, 1, device)
+
+
+def row_sums(x: torch.Tensor, fill) -> torch.Tensor:
+    """Per row of ``x`` (n, K), the sum over K of ``fill(lo, hi, buf)``: ``fill`` writes an
+    elementwise function of rows ``lo:hi`` into ``buf``, a (hi - lo, K) view of one scratch
+    buffer, and returns it. A block of rows at a time (:func:`row_blocks`): on the CPU the
+    block stays in cache and no (n, K) temporary is made."""
+    n, k = x.shape
+    out = torch.empty(n, dtype=x.dtype, device=x.device)
+    blocks = row_blocks(n, k, x.device)
+    if blocks:
+        scratch = torch.empty(blocks[0][1] * k, dtype=x.dtype, device=x.device)
+        for lo, hi in blocks:
+            buf = scratch[: (hi - lo) * k].view(hi - lo, k)
+            torch.sum(fill(lo, hi, buf), 1, out=out[lo:hi])
+    return out
 
 
 def compute_dtype(x: torch.Tensor) -> torch.dtype:

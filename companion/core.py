@@ -666,18 +666,10 @@ def entropy(probs, dim=-1):
 
 
 def _entropy_rows(p):
-    """``-sum_k xlogy(p, p)`` of each row of ``p`` (n, K): on the CPU a block of rows at a
-    time (C.row_blocks) in a scratch buffer that stays in cache, no (n, K) temporary."""
-    n, k = p.shape
-    blocks = C.row_blocks(n, k, p.device)
-    if len(blocks) <= 1:
-        return torch.special.xlogy(p, p).sum(-1).neg_().add_(0.0)  # no -0
-    out = torch.empty(n, dtype=p.dtype, device=p.device)
-    scratch = torch.empty(blocks[0][1] * k, dtype=p.dtype, device=p.device)
-    for lo, hi in blocks:
-        s = scratch[: (hi - lo) * k].view(-1, k)
-        torch.sum(torch.special.xlogy(p[lo:hi], p[lo:hi], out=s), -1, out=out[lo:hi])
-    return out.neg_().add_(0.0)
+    """``-sum_k xlogy(p, p)`` of each row of ``p`` (n, K), a block of rows at a time
+    (C.row_sums): no (n, K) temporary."""
+    h = C.row_sums(p, lambda lo, hi, buf: torch.special.xlogy(p[lo:hi], p[lo:hi], out=buf))
+    return h.neg_().add_(0.0)  # no -0
 
 
 class _Entropy(torch.autograd.Function):

@@ -200,18 +200,10 @@ def _row_pieces(z, t, counted, start, vocab, smoothing, group):
 
 
 def _sum_exp(z, m):
-    """Per row, sum_k exp(z_nk - m_n): on the CPU a block of rows at a time (C.row_blocks) in
-    one scratch buffer that stays in cache, so no (n, V_r) temporary is made."""
-    n, v = z.shape
-    blocks = C.row_blocks(n, v, z.device)
-    if len(blocks) <= 1:
-        return torch.sub(z, m.unsqueeze(1)).exp_().sum(1)
-    out = torch.empty(n, dtype=z.dtype, device=z.device)
-    scratch = torch.empty(blocks[0][1] * v, dtype=z.dtype, device=z.device)
-    for lo, hi in blocks:
-        s = torch.sub(z[lo:hi], m[lo:hi].unsqueeze(1), out=scratch[: (hi - lo) * v].view(-1, v))
-        torch.sum(s.exp_(), 1, out=out[lo:hi])
-    return out
+    """Per row, sum_k exp(z_nk - m_n), a block of rows at a time (C.row_sums): no (n, V_r)
+    temporary."""
+    return C.row_sums(z, lambda lo, hi, buf: torch.sub(z[lo:hi], m[lo:hi].unsqueeze(1),
+                                                        out=buf).exp_())
 
 
 def _slice_grad_(z, lse, safe, mine, smoothing, vocab, *, keep=False, row_scale=None):

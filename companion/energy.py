@@ -73,19 +73,12 @@ def _energy_rows(z, t):
     """``-t logsumexp(z / t)`` of each row of ``z`` (n, K), with the shift ``m`` (each row's
     largest logit, 0 where that is not finite) and ``s = sum_k exp((z_k - m) / t)``, as
     ``-(m + t log s)``. The exponentials are taken as ``exp2`` (C.LOG2E), on the CPU a block
-    of rows at a time (C.row_blocks) in a scratch buffer that stays in cache: no temporary
-    of the logits' size, where ``torch.logsumexp`` makes one."""
-    n, k = z.shape
+    of rows at a time (C.row_sums): no temporary of the logits' size, where
+    ``torch.logsumexp`` makes one."""
     m = torch.amax(z, 1)
     m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
-    s = torch.empty(n, dtype=z.dtype, device=z.device)
-    blocks = C.row_blocks(n, k, z.device)
-    if blocks:
-        scratch = torch.empty(blocks[0][1] * k, dtype=z.dtype, device=z.device)
-        for lo, hi in blocks:
-            b = scratch[: (hi - lo) * k].view(-1, k)
-            torch.sub(z[lo:hi], m[lo:hi].unsqueeze(1), out=b).mul_(C.LOG2E / t).exp2_()
-            torch.sum(b, 1, out=s[lo:hi])
+    s = C.row_sums(z, lambda lo, hi, buf: torch.sub(z[lo:hi], m[lo:hi].unsqueeze(1), out=buf)
+                   .mul_(C.LOG2E / t).exp2_())
     return (m + t * torch.log(s)).neg_(), m, s
 
 
